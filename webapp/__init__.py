@@ -1,0 +1,57 @@
+"""Switchboard: a self-hosted AI support agent for Front, escalating to Salesforce."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from webapp import config, redis_server
+from webapp.crypto import keyring
+from webapp.db import db
+from webapp.extensions import csrf, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_instance_path() -> str:
+    return os.environ.get("INSTANCE_PATH") or str(ROOT / "instance")
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=instance_path or default_instance_path(),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    keyring.configure(app.config["ENCRYPTION_KEYS"])
+    db.init_app(app)
+    redis_server.init_app(app)
+    login_manager.init_app(app)
+
+    from webapp import auth, health, inbox, knowledge, security, settings, templating
+    from webapp.admin import rq_dashboard
+
+    security.init_app(app)
+    csrf.init_app(app)  # after the login gate: an anonymous POST is sent to log in, not refused
+    templating.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(settings.bp)
+    app.register_blueprint(knowledge.bp)
+    rq_dashboard.init_app(app)
+
+    from webapp.cli import register_commands
+
+    register_commands(app)
+    return app

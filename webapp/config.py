@@ -1,0 +1,120 @@
+"""Every setting Switchboard reads, from environment variables, with embedded defaults.
+
+The defaults make a first start work with nothing installed but the package: SQLite in the
+instance folder, an embedded Redis, and keys generated into the instance folder. Production sets
+``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY`` and ``ENCRYPTION_KEYS`` explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+
+
+def parse_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_int(value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    return int(value)
+
+
+def parse_list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def normalize_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver we install.
+
+    SQLAlchemy maps ``postgresql://`` to psycopg2, which is not a dependency; hosting providers
+    still hand out ``postgres://``.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _read_or_create(path: Path, make) -> str:
+    """Return the contents of an instance file, writing ``make()`` into it on first use.
+
+    The file is created with mode 0600 and O_EXCL, so two processes starting together cannot
+    each generate a different key: the loser reads the winner's.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        value = make()
+        handle.write(value + "\n")
+    return value
+
+
+def secret_key(instance_path: Path) -> str:
+    return os.environ.get("SECRET_KEY") or _read_or_create(
+        instance_path / "secret_key", lambda: secrets.token_urlsafe(48)
+    )
+
+
+ENCRYPTION_KEYS_FILE = "encryption_keys"
+
+
+def encryption_keys(instance_path: Path) -> list[str]:
+    """Fernet keys, newest first: the first encrypts, all of them decrypt."""
+    configured = parse_list(os.environ.get("ENCRYPTION_KEYS"))
+    if configured:
+        return configured
+    return parse_list(
+        _read_or_create(instance_path / ENCRYPTION_KEYS_FILE, lambda: Fernet.generate_key().decode())
+    )
+
+
+def database_url(instance_path: Path) -> str:
+    return normalize_database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'switchboard.db'}")
+
+
+def from_environment(instance_path: Path) -> dict:
+    """Build the Flask config mapping. Called once per app, after the instance folder exists."""
+    public_url = os.environ.get("PUBLIC_URL", "http://localhost:5000").rstrip("/")
+    https = urlsplit(public_url).scheme == "https"
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "ENCRYPTION_KEYS": encryption_keys(instance_path),
+        "DATABASE_URL": database_url(instance_path),
+        # Empty means: use the embedded Redis for this instance folder (see webapp.redis_server).
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "PUBLIC_URL": public_url,
+        "FRONT_API_URL": os.environ.get("FRONT_API_URL", "https://api2.frontapp.com").rstrip("/"),
+        "SALESFORCE_LOGIN_URL": os.environ.get(
+            "SALESFORCE_LOGIN_URL", "https://login.salesforce.com"
+        ).rstrip("/"),
+        # Cookies are marked Secure whenever the public URL is https; a plain-http local run
+        # would otherwise never keep a session.
+        "SESSION_COOKIE_SECURE": parse_bool(os.environ.get("SESSION_COOKIE_SECURE"), https),
+        "REMEMBER_COOKIE_SECURE": parse_bool(os.environ.get("SESSION_COOKIE_SECURE"), https),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # Lax, not Strict: the OAuth callback arrives as a top-level cross-site navigation and
+        # must still see the login. Lax already keeps the cookie off cross-site POSTs.
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "switchboard_session",
+        "PERMANENT_SESSION_LIFETIME": parse_int(os.environ.get("SESSION_LIFETIME_HOURS"), 12) * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session that holds them
+        "MAX_CONTENT_LENGTH": parse_int(os.environ.get("MAX_CONTENT_LENGTH"), 2 * 1024 * 1024),
+        "INBOX_PAGE_SIZE": parse_int(os.environ.get("INBOX_PAGE_SIZE"), 25),
+        "JOURNAL_SWEEP_AFTER_SECONDS": parse_int(os.environ.get("JOURNAL_SWEEP_AFTER_SECONDS"), 60),
+        "HOST": os.environ.get("HOST", "127.0.0.1"),
+        "PORT": parse_int(os.environ.get("PORT"), 5000),
+        "WEB_CONCURRENCY": parse_int(os.environ.get("WEB_CONCURRENCY"), 2),
+        "WORKERS": parse_int(os.environ.get("WORKERS"), 1),
+    }

@@ -1,0 +1,3 @@
+from webapp.inbox.views import bp
+
+__all__ = ["bp"]

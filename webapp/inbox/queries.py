@@ -1,0 +1,74 @@
+"""What the Inbox reads: an organization's sessions, filtered and paginated, and one timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from webapp.db import db
+from webapp.models import Channel, SessionStatus, SupportSession
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: SessionStatus | None = None
+    channel: Channel | None = None
+
+    @classmethod
+    def from_args(cls, args) -> InboxFilter:
+        """Unknown filter values are ignored rather than refused: a stale link still opens."""
+        status = args.get("status", "")
+        channel = args.get("channel", "")
+        return cls(
+            status=SessionStatus(status) if status in SessionStatus._value2member_map_ else None,
+            channel=Channel(channel) if channel in Channel._value2member_map_ else None,
+        )
+
+    def as_args(self) -> dict[str, str]:
+        return {k: v.value for k, v in (("status", self.status), ("channel", self.channel)) if v}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[SupportSession]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def list_sessions(organization_id: int, filters: InboxFilter, page: int, per_page: int) -> Page:
+    query = select(SupportSession).where(SupportSession.organization_id == organization_id)
+    if filters.status:
+        query = query.where(SupportSession.status == filters.status)
+    if filters.channel:
+        query = query.where(SupportSession.channel == filters.channel)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, page)
+    items = db.session.scalars(
+        query.order_by(SupportSession.last_activity_at.desc(), SupportSession.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(items=list(items), number=page, per_page=per_page, total=total)
+
+
+def get_session(organization_id: int, session_id: int) -> SupportSession | None:
+    return db.session.scalar(
+        select(SupportSession)
+        .where(SupportSession.id == session_id, SupportSession.organization_id == organization_id)
+        .options(selectinload(SupportSession.events))
+    )

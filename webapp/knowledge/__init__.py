@@ -1,0 +1,3 @@
+from webapp.knowledge.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,29 @@
+"""Every model, importable from one place (Alembic's autogenerate reads Base.metadata)."""
+
+from webapp.models.integration import Integration, IntegrationKind
+from webapp.models.organization import Organization, Role, User
+from webapp.models.support_session import (
+    Channel,
+    EventKind,
+    SessionEvent,
+    SessionStatus,
+    SupportSession,
+)
+from webapp.models.types import utcnow
+from webapp.models.webhook_journal import JournalStatus, WebhookEvent
+
+__all__ = [
+    "Channel",
+    "EventKind",
+    "Integration",
+    "IntegrationKind",
+    "JournalStatus",
+    "Organization",
+    "Role",
+    "SessionEvent",
+    "SessionStatus",
+    "SupportSession",
+    "User",
+    "WebhookEvent",
+    "utcnow",
+]

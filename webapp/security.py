@@ -1,0 +1,118 @@
+"""Who may see what: the login gate, role checks, security headers and error pages.
+
+Every view needs a login unless it is explicitly marked :func:`public` (first-run set-up, login,
+health, webhooks, OAuth callbacks). Defaulting to closed means a new page cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import exists, select
+
+from webapp.db import db
+from webapp.extensions import login_manager
+from webapp.models import User
+
+# Pages that load third-party inline scripts (the RQ dashboard) get no CSP of ours.
+CSP_EXEMPT_PREFIXES = ("/admin/rq",)
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def public(view):
+    """Mark a view as reachable without a login."""
+    view.is_public = True
+    return view
+
+
+def admin_required(view):
+    """Only owners and admins may change settings; members get a 403 explaining why."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.can_manage_settings:
+            abort(403, description="Only owners and admins can change settings. Ask an admin of your organization.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def any_user_exists() -> bool:
+    return db.session.scalar(select(exists().where(User.id.isnot(None))))
+
+
+def _view_is_public() -> bool:
+    if request.endpoint is None or request.endpoint == "static":
+        return True
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "is_public", False))
+
+
+def _require_login():
+    if _view_is_public():
+        return None
+    if current_user.is_authenticated:
+        return None
+    if not any_user_exists():
+        return redirect(url_for("auth.setup"))
+    return login_manager.unauthorized()
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith(CSP_EXEMPT_PREFIXES):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_user and getattr(current_user, "is_authenticated", False):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(status: int, title: str, default: str):
+    def handler(error):
+        message = getattr(error, "description", None) or default
+        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/webhooks/"):
+            return {"error": title, "message": message}, status
+        return render_template("error.html", status=status, title=title, message=message), status
+
+    return handler
+
+
+def _csrf_failed(error: CSRFError):
+    message = "This form expired or did not come from this site. Reload the page and try again."
+    return render_template("error.html", status=400, title="Form refused", message=message), 400
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    app.before_request(_require_login)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    for status, title, default in (
+        (400, "Bad request", "The request could not be understood."),
+        (403, "Not allowed", "You do not have access to this page."),
+        (404, "Not found", "There is nothing at this address."),
+        (405, "Method not allowed", "This address does not accept that kind of request."),
+        (413, "Too large", "The request was larger than this server accepts."),
+        (500, "Something went wrong", "The error was logged. Try again in a moment."),
+    ):
+        app.register_error_handler(status, _error_page(status, title, default))

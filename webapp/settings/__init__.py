@@ -1,0 +1,3 @@
+from webapp.settings.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,39 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Email, Length
+
+from webapp.auth.forms import PASSWORD_RULES
+from webapp.models import Role
+
+ROLE_CHOICES = [(Role.MEMBER.value, "Member"), (Role.ADMIN.value, "Admin"), (Role.OWNER.value, "Owner")]
+
+
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in ROLE_CHOICES]
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField("Organization name", validators=[DataRequired(), Length(max=200)])
+
+
+class AddMemberForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    role = SelectField(
+        "Role",
+        choices=_role_choices(),
+        default=Role.MEMBER.value,
+        description="Members see the Inbox and settings; admins and owners change them.",
+    )
+    password = PasswordField(
+        "Temporary password", validators=PASSWORD_RULES, description="Share it with them; at least 12 characters."
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=_role_choices())
+
+
+class RemoveMemberForm(FlaskForm):
+    """Carries only the CSRF token: the member is in the URL."""

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.db import db
+from webapp.models import Integration, IntegrationKind, Role, User
+from webapp.security import admin_required
+from webapp.settings import members
+from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, RemoveMemberForm, RoleForm
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def integration(kind: IntegrationKind) -> Integration | None:
+    return db.session.scalar(
+        select(Integration).where(Integration.organization_id == current_user.organization_id, Integration.kind == kind)
+    )
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("settings.front"))
+
+
+@bp.get("/ticketing/front")
+def front():
+    return render_template("settings/front.html", integration=integration(IntegrationKind.FRONT))
+
+
+@bp.get("/integrations/salesforce")
+def salesforce():
+    return render_template("settings/salesforce.html", integration=integration(IntegrationKind.SALESFORCE))
+
+
+@bp.get("/handoff")
+def handoff():
+    return render_template("settings/handoff.html")
+
+
+def _member_of_my_org(user_id: int) -> User:
+    member = db.session.get(User, user_id)
+    if member is None or member.organization_id != current_user.organization_id:
+        abort(404)
+    return member
+
+
+def _render_organization(org_form=None, add_form=None, status=200):
+    organization = current_user.organization
+    org_form = org_form or OrganizationForm(obj=organization)
+    return (
+        render_template(
+            "settings/organization.html",
+            organization=organization,
+            org_form=org_form,
+            add_form=add_form or AddMemberForm(),
+            members=members.members_of(organization.id),
+            role_choices=ROLE_CHOICES,
+            remove_form=RemoveMemberForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/organization")
+def organization():
+    return _render_organization()
+
+
+@bp.post("/organization")
+@admin_required
+def rename_organization():
+    form = OrganizationForm()
+    if not form.validate_on_submit():
+        return _render_organization(org_form=form, status=400)
+    current_user.organization.name = form.name.data.strip()
+    db.session.commit()
+    flash("Organization name saved.", "success")
+    return redirect(url_for("settings.organization"))
+
+
+@bp.post("/organization/members")
+@admin_required
+def add_member():
+    form = AddMemberForm()
+    if form.validate_on_submit():
+        try:
+            user = members.add_member(
+                current_user.organization,
+                current_user,
+                name=form.name.data,
+                email=form.email.data,
+                role=Role(form.role.data),
+                password=form.password.data,
+            )
+        except members.MembershipError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(f"{user.name} can now log in as {user.email}.", "success")
+            return redirect(url_for("settings.organization"))
+    return _render_organization(add_form=form, status=400)
+
+
+@bp.post("/organization/members/<int:user_id>/role")
+@admin_required
+def change_role(user_id: int):
+    member = _member_of_my_org(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the listed roles.", "error")
+        return redirect(url_for("settings.organization"))
+    try:
+        members.change_role(current_user, member, Role(form.role.data))
+    except members.MembershipError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"{member.name} is now {member.role.value}.", "success")
+    return redirect(url_for("settings.organization"))
+
+
+@bp.post("/organization/members/<int:user_id>/remove")
+@admin_required
+def remove_member(user_id: int):
+    member = _member_of_my_org(user_id)
+    if not RemoveMemberForm().validate_on_submit():
+        abort(400)
+    try:
+        members.remove_member(current_user, member)
+    except members.MembershipError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"{member.name} was removed.", "success")
+    return redirect(url_for("settings.organization"))

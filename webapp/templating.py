@@ -1,0 +1,44 @@
+"""Template filters and the navigation every page shares."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from webapp.crypto import secret_hint
+
+# Settings → ..., named as the product's documentation names them.
+SETTINGS_NAV = (
+    ("Ticketing System", (("Front", "settings.front"),)),
+    ("Integrations", (("Salesforce", "settings.salesforce"),)),
+    ("Agent", (("Handoff settings", "settings.handoff"), ("Data Sources", "knowledge.data_sources"))),
+    ("Team", (("Organization and members", "settings.organization"),)),
+)
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def http_url(value) -> str:
+    """Only http(s) links are rendered as links: a ``javascript:`` URL from synced data is text."""
+    if isinstance(value, str) and urlsplit(value.strip()).scheme in ("http", "https"):
+        return value.strip()
+    return ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["pretty_json"] = pretty_json
+    app.jinja_env.filters["secret_hint"] = secret_hint
+    app.jinja_env.filters["http_url"] = http_url
+    app.jinja_env.globals["SETTINGS_NAV"] = SETTINGS_NAV
