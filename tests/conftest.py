@@ -201,3 +201,13 @@ def unreachable_redis() -> redis.Redis:
 
 def instance_file(app, name: str) -> Path:
     return Path(app.instance_path) / name
+
+
+def run_worker() -> bool:
+    """Drain every queue with a real RQ worker (forking a work horse per job), then return."""
+    from rq import Worker
+
+    from webapp import redis_server
+    from webapp.queue import worker_queues
+
+    return Worker(worker_queues(), connection=redis_server.connection()).work(burst=True, with_scheduler=False)

@@ -40,7 +40,7 @@ def test_public_pages_need_no_login(client, owner):
 
 SETTINGS_POSTS = [
     ("/settings/organization", {"name": "Taken over"}),
-    ("/settings/organization/members", {"name": "Eve", "email": "eve@example.com", "role": "owner", "password": "x" * 12}),
+    ("/settings/organization/members", {"member-name": "Eve", "member-email": "eve@example.com", "member-role": "owner", "member-password": "x" * 12}),
     ("/settings/organization/members/{owner}/role", {"role": "member"}),
     ("/settings/organization/members/{owner}/remove", {}),
 ]

@@ -54,7 +54,7 @@ def _render_organization(org_form=None, add_form=None, status=200):
             "settings/organization.html",
             organization=organization,
             org_form=org_form,
-            add_form=add_form or AddMemberForm(),
+            add_form=add_form or AddMemberForm(prefix="member"),
             members=members.members_of(organization.id),
             role_choices=ROLE_CHOICES,
             remove_form=RemoveMemberForm(),
@@ -83,7 +83,7 @@ def rename_organization():
 @bp.post("/organization/members")
 @admin_required
 def add_member():
-    form = AddMemberForm()
+    form = AddMemberForm(prefix="member")
     if form.validate_on_submit():
         try:
             user = members.add_member(

@@ -1,0 +1,136 @@
+"""The webhook journal with a real RQ worker: accepted events are processed once, lost ones swept."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.conftest import run_worker, unreachable_redis
+from webapp import journal, redis_server
+from webapp.db import db
+from webapp.models import JournalStatus, WebhookEvent, utcnow
+
+SOURCE = "test-source"
+
+
+@pytest.fixture
+def handled(app):
+    """Registers a handler for SOURCE that counts its calls in Redis (visible across forks)."""
+
+    def handler(entry: WebhookEvent) -> None:
+        redis_server.connection().incr(f"handled:{entry.external_id}")
+        if "fail" in entry.payload:
+            raise RuntimeError("the remote system answered 503")
+
+    journal.register_handler(SOURCE, handler)
+    yield lambda external_id: int(redis_server.connection().get(f"handled:{external_id}") or 0)
+    journal._handlers.pop(SOURCE, None)
+
+
+def _deliver(organization, external_id="evt_1", body='{"ok": true}'):
+    entry, created = journal.record_delivery(organization.id, SOURCE, external_id, "inbound", body)
+    return entry, created
+
+
+def _status(entry_id):
+    db.session.expire_all()
+    return db.session.get(WebhookEvent, entry_id)
+
+
+def test_a_delivery_is_journalled_and_processed_once_by_a_worker(world, handled):
+    organization = world.organization()
+    entry, created = _deliver(organization)
+    assert created and entry.status == JournalStatus.PENDING
+    assert journal.enqueue(entry.id)
+
+    run_worker()
+
+    row = _status(entry.id)
+    assert row.status == JournalStatus.DONE and row.attempts == 1 and row.processed_at
+    assert handled("evt_1") == 1
+
+
+def test_the_same_event_delivered_three_times_is_one_row_and_one_run(world, handled):
+    organization = world.organization()
+    results = [_deliver(organization) for _ in range(3)]
+    assert [created for _, created in results] == [True, False, False]
+    first = results[0][0]
+    for _ in range(3):
+        journal.enqueue(first.id)
+    run_worker()
+    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+    assert handled("evt_1") == 1
+
+
+def test_the_same_event_id_in_two_organizations_is_two_events(world, handled):
+    assert _deliver(world.organization("A"))[1]
+    assert _deliver(world.organization("B"))[1]
+
+
+def test_a_row_is_claimed_once(world, handled):
+    entry, _ = _deliver(world.organization())
+    assert journal.claim(entry.id) is not None
+    assert journal.claim(entry.id) is None
+
+
+def test_redis_down_at_ingest_loses_nothing_once_it_returns(app, world, handled):
+    organization = world.organization()
+    working = app.extensions["redis"]
+    app.extensions["redis"] = unreachable_redis()
+    entry, created = _deliver(organization)
+    assert created
+    assert journal.enqueue(entry.id) is False  # refused, but the row is committed
+    app.extensions["redis"] = working
+    assert _status(entry.id).status == JournalStatus.PENDING
+
+    assert journal.sweep(pending_after=timedelta(0)) == [entry.id]
+    run_worker()
+    assert _status(entry.id).status == JournalStatus.DONE
+    assert handled("evt_1") == 1
+
+
+def test_the_sweeper_leaves_recent_rows_and_rows_with_a_live_job_alone(world, handled):
+    organization = world.organization()
+    recent, _ = _deliver(organization, "recent")
+    queued, _ = _deliver(organization, "queued")
+    journal.enqueue(queued.id)
+    db.session.execute(update(WebhookEvent).where(WebhookEvent.id == queued.id).values(updated_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+
+    assert journal.sweep(pending_after=timedelta(minutes=1)) == []
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_back(world, handled):
+    entry, _ = _deliver(world.organization())
+    journal.claim(entry.id)
+    db.session.execute(
+        update(WebhookEvent).where(WebhookEvent.id == entry.id).values(updated_at=utcnow() - journal.STALE_PROCESSING - timedelta(minutes=1))
+    )
+    db.session.commit()
+
+    assert journal.sweep(pending_after=timedelta(minutes=1)) == [entry.id]
+    run_worker()
+    row = _status(entry.id)
+    assert row.status == JournalStatus.DONE and row.attempts == 2
+    assert handled("evt_1") == 1
+
+
+def test_a_failing_handler_is_retried_then_marked_failed_with_its_error(world, handled):
+    entry, _ = _deliver(world.organization(), body='{"fail": true}')
+    for attempt in range(1, journal.MAX_ATTEMPTS):
+        with pytest.raises(RuntimeError):
+            journal.process(entry.id)
+        row = _status(entry.id)
+        assert row.status == JournalStatus.PENDING and row.attempts == attempt
+        assert row.last_error == "RuntimeError: the remote system answered 503"
+    journal.process(entry.id)  # the last attempt records the failure instead of raising
+    row = _status(entry.id)
+    assert row.status == JournalStatus.FAILED and row.attempts == journal.MAX_ATTEMPTS
+    assert handled("evt_1") == journal.MAX_ATTEMPTS
+
+
+def test_a_source_without_a_handler_is_failed_not_retried_forever(world):
+    entry, _ = journal.record_delivery(world.organization().id, "nobody-handles-this", "e1", None, "{}")
+    journal.process(entry.id)
+    row = _status(entry.id)
+    assert row.status == JournalStatus.FAILED and "no handler" in row.last_error
