@@ -36,7 +36,9 @@ def serve(workers: int | None) -> None:
     bind = f"{app.config['HOST']}:{app.config['PORT']}"
     commands = [
         [python, "-m", "gunicorn", "--bind", bind, "--workers", str(app.config["WEB_CONCURRENCY"]),
-         "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1", "app:app"],
+         "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
+         # One control socket per instance, so two Switchboards on one machine do not collide.
+         "--control-socket", str(Path(app.instance_path) / "gunicorn.ctl"), "app:app"],
         [python, "-m", "webapp.cli", "scheduler"],
     ]
     commands += [[python, "-m", "webapp.cli", "worker"]] * (workers or app.config["WORKERS"])
