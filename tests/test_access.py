@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import csrf_token
 from webapp.models import Role
 
-PUBLIC_ENDPOINTS = {"static", "auth.setup", "auth.login", "auth.logout", "health.healthz"}
+PUBLIC_ENDPOINTS = {"static", "auth.setup", "auth.login", "auth.logout", "health.healthz", "front_webhooks.receive"}
 
 
 def _concrete_path(rule) -> str:

@@ -29,15 +29,18 @@ MAX_ATTEMPTS = 4
 STALE_PROCESSING = timedelta(minutes=15)
 
 Handler = Callable[[WebhookEvent], None]
-_handlers: dict[str, Handler] = {}
+FailureHook = Callable[[WebhookEvent, BaseException], None]
+_handlers: dict[str, tuple[Handler, FailureHook | None]] = {}
 
 
-def register_handler(source: str, handler: Handler) -> None:
-    _handlers[source] = handler
+def register_handler(source: str, handler: Handler, on_failure: FailureHook | None = None) -> None:
+    """``on_failure`` runs once, after the last attempt failed, to make the failure visible."""
+    _handlers[source] = (handler, on_failure)
 
 
 def handler_for(source: str) -> Handler | None:
-    return _handlers.get(source)
+    registered = _handlers.get(source)
+    return registered[0] if registered else None
 
 
 def record_delivery(
@@ -129,8 +132,20 @@ def process(entry_id: int) -> None:
         if release_after_failure(entry, exc):
             raise  # RQ's retry policy schedules the next attempt
         log.exception("journal row %s failed after %s attempts", entry_id, entry.attempts)
+        _report_final_failure(entry, exc)
         return
     finish(entry)
+
+
+def _report_final_failure(entry: WebhookEvent, error: BaseException) -> None:
+    on_failure = _handlers[entry.source][1]
+    if on_failure is None:
+        return
+    try:
+        on_failure(db.session.get(WebhookEvent, entry.id), error)
+    except Exception:
+        db.session.rollback()
+        log.exception("could not record the final failure of journal row %s", entry.id)
 
 
 def _job_is_live(entry_id: int) -> bool:

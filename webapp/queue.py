@@ -16,8 +16,9 @@ from rq import Queue, Retry, get_current_job
 
 from webapp import redis_server
 
-# Listening order is priority order: a customer waiting on a reply comes before a knowledge sync.
-QUEUES = ("webhooks", "replies", "default", "knowledge", "periodic")
+# Listening order is priority order: a customer waiting on a reply (the webhook job answers it)
+# comes before a knowledge sync.
+QUEUES = ("webhooks", "default", "knowledge", "periodic")
 
 # Transient failures (a remote 5xx, a dropped connection) get three more tries, spread out.
 RETRY_TRANSIENT = Retry(max=3, interval=[10, 60, 300])

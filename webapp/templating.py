@@ -12,7 +12,7 @@ from webapp.crypto import secret_hint
 
 # Settings → ..., named as the product's documentation names them.
 SETTINGS_NAV = (
-    ("Ticketing System", (("Front", "settings.front"),)),
+    ("Ticketing System", (("Front", "front.settings"),)),
     ("Integrations", (("Salesforce", "settings.salesforce"),)),
     ("Agent", (("Handoff settings", "settings.handoff"), ("Data Sources", "knowledge.data_sources"))),
     ("Team", (("Organization and members", "settings.organization"),)),

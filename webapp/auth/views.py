@@ -52,7 +52,7 @@ def setup():
         db.session.commit()
         login_user(owner)
         flash(f"Welcome to Switchboard, {owner.name}. Connect Front to start answering.", "success")
-        return redirect(url_for("settings.front"))
+        return redirect(url_for("front.settings"))
     return render_template("auth/setup.html", form=form)
 
 

@@ -1,6 +1,7 @@
 """Every model, importable from one place (Alembic's autogenerate reads Base.metadata)."""
 
 from webapp.models.integration import Integration, IntegrationKind
+from webapp.models.message_fingerprint import MessageFingerprint
 from webapp.models.organization import Organization, Role, User
 from webapp.models.support_session import (
     Channel,
@@ -18,6 +19,7 @@ __all__ = [
     "Integration",
     "IntegrationKind",
     "JournalStatus",
+    "MessageFingerprint",
     "Organization",
     "Role",
     "SessionEvent",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.crypto import EncryptedJSON
@@ -34,9 +34,7 @@ class Integration(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     settings: Mapped[dict] = mapped_column(JSONDocument, default=dict)
     credentials: Mapped[dict | None] = mapped_column(EncryptedJSON())
+    # The unguessable part of this integration's webhook URL; regenerating it cuts off the old.
+    webhook_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-    @property
-    def connected(self) -> bool:
-        return bool(self.credentials)

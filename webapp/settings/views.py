@@ -21,12 +21,7 @@ def integration(kind: IntegrationKind) -> Integration | None:
 
 @bp.get("/")
 def index():
-    return redirect(url_for("settings.front"))
-
-
-@bp.get("/ticketing/front")
-def front():
-    return render_template("settings/front.html", integration=integration(IntegrationKind.FRONT))
+    return redirect(url_for("front.settings"))
 
 
 @bp.get("/integrations/salesforce")

@@ -1,0 +1,29 @@
+"""The agent: given a session and the customer's latest message, decide what to do.
+
+A decision is structured data (reply, handoff or resolve), never a marker inside reply text,
+so a changed prompt cannot turn a handoff into a message the customer sees.
+"""
+
+from webapp.agent.base import (
+    Agent,
+    AgentContext,
+    AgentResult,
+    Handoff,
+    Reply,
+    Resolve,
+    ToolCall,
+    agent_for,
+    set_agent_factory,
+)
+
+__all__ = [
+    "Agent",
+    "AgentContext",
+    "AgentResult",
+    "Handoff",
+    "Reply",
+    "Resolve",
+    "ToolCall",
+    "agent_for",
+    "set_agent_factory",
+]

@@ -1,0 +1,1 @@
+"""Front: the ticketing integration (client, webhooks, reply rules, actions, settings)."""

@@ -1,0 +1,138 @@
+"""Carrying out the agent's decision in Front: reply, hand off, resolve.
+
+Each action re-reads what it depends on right before acting, so the AI never acts on a
+conversation a human has taken in the meantime, and each send is checked for before it is
+repeated, so a timeout never becomes a double reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from webapp.agent import Handoff, Reply
+from webapp.db import db
+from webapp.front.client import FrontClient
+from webapp.front.errors import FrontOutcomeUnknown, FrontUnavailable
+from webapp.front.integration import teammate_name
+from webapp.models import EventKind, SessionStatus, SupportSession
+from webapp.text import html_to_text, normalized, text_to_html
+
+log = logging.getLogger(__name__)
+
+SEND_ATTEMPTS = 3
+# Front accepts a reply (202) before the message is listed; give it a moment before looking.
+SETTLE_SECONDS = 2.0
+
+
+class Sender:
+    """Sends as the AI teammate, verifying before any resend."""
+
+    def __init__(self, client: FrontClient, ai_teammate_id: str, sleep: Callable[[float], None] = time.sleep):
+        self.client = client
+        self.ai_teammate_id = ai_teammate_id
+        self.sleep = sleep
+
+    def find_reply(self, conversation_id: str, text: str) -> dict | None:
+        wanted = normalized(text)
+        for message in self.client.recent_messages(conversation_id):
+            author = message.get("author") or {}
+            if message.get("is_inbound") or author.get("id") != self.ai_teammate_id:
+                continue
+            sent = message.get("text") or html_to_text(message.get("body"))
+            if normalized(sent) == wanted:
+                return message
+        return None
+
+    def find_comment(self, conversation_id: str, body: str) -> dict | None:
+        wanted = normalized(body)
+        for comment in self.client.recent_comments(conversation_id):
+            author = comment.get("author") or {}
+            if author.get("id") == self.ai_teammate_id and normalized(comment.get("body") or "") == wanted:
+                return comment
+        return None
+
+    def send_once(self, send: Callable[[], dict], find: Callable[[], dict | None], check_first: bool) -> tuple[dict, bool]:
+        """Send, or find that an earlier attempt already did. Returns (result, found_earlier)."""
+        if check_first and (found := find()) is not None:
+            return found, True
+        last: Exception | None = None
+        for attempt in range(SEND_ATTEMPTS):
+            try:
+                return send(), False
+            except FrontOutcomeUnknown as exc:
+                last = exc
+                log.warning("send outcome unknown (attempt %d): %s; looking for it before resending", attempt + 1, exc)
+                self.sleep(SETTLE_SECONDS)
+                if (found := find()) is not None:
+                    return found, True
+        raise FrontUnavailable(f"Front did not confirm the send after {SEND_ATTEMPTS} attempts: {last}")
+
+
+def send_reply(sender: Sender, session: SupportSession, message_id: str, reply: Reply, retrying: bool) -> None:
+    conversation_id = session.front_conversation_id
+    result, found = sender.send_once(
+        lambda: sender.client.reply(
+            conversation_id, author_id=sender.ai_teammate_id, body=text_to_html(reply.text), text=reply.text
+        ),
+        lambda: sender.find_reply(conversation_id, reply.text),
+        check_first=retrying,
+    )
+    session.record(
+        EventKind.AI_REPLY,
+        text=reply.text,
+        sources=list(reply.sources),
+        message_id=message_id,
+        front_message_id=result.get("id") if found else None,
+        message_uid=result.get("message_uid"),
+    )
+    db.session.commit()
+
+
+def handoff_note(handoff: Handoff) -> str:
+    return (
+        "**Handed off by the AI**\n\n"
+        f"**Reason:** {handoff.reason}\n\n"
+        f"**Customer sentiment:** {handoff.sentiment}\n\n"
+        f"**Summary:** {handoff.summary}"
+    )
+
+
+def hand_off(sender: Sender, session: SupportSession, message_id: str, handoff: Handoff, retrying: bool) -> None:
+    """Internal note first, then unassign, then re-read who has it (a Front rule may reassign)."""
+    conversation_id = session.front_conversation_id
+    note = handoff_note(handoff)
+    sender.send_once(
+        lambda: sender.client.comment(conversation_id, author_id=sender.ai_teammate_id, body=note),
+        lambda: sender.find_comment(conversation_id, note),
+        check_first=retrying,
+    )
+    sender.client.set_assignee(conversation_id, None)
+    assignee = sender.client.conversation(conversation_id).get("assignee") or None
+    session.status = SessionStatus.HANDED_OFF
+    session.record(
+        EventKind.HANDOFF,
+        reason=handoff.reason,
+        summary=handoff.summary,
+        sentiment=handoff.sentiment,
+        destination="Front teammates",
+        message_id=message_id,
+        reassigned_to=teammate_name(assignee) if assignee else None,
+        note=f"A Front rule reassigned it to {teammate_name(assignee)}." if assignee else "Unassigned in Front.",
+    )
+    db.session.commit()
+
+
+def resolve(sender: Sender, session: SupportSession, message_id: str) -> None:
+    """Archive only a conversation the AI still owns; otherwise say who has it."""
+    conversation_id = session.front_conversation_id
+    assignee = sender.client.conversation(conversation_id).get("assignee") or None
+    if assignee and assignee.get("id") == sender.ai_teammate_id:
+        sender.client.archive(conversation_id)
+        session.status = SessionStatus.RESOLVED
+        session.record(EventKind.ARCHIVE, message="Archived in Front: the customer confirmed it is solved.", message_id=message_id)
+    else:
+        owner = f"reassigned to {teammate_name(assignee)}" if assignee else "no longer assigned to the AI teammate"
+        session.record(EventKind.ARCHIVE_SKIPPED, reason=f"archive skipped: {owner}", message_id=message_id)
+    db.session.commit()

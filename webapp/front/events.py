@@ -1,0 +1,113 @@
+"""Front's webhook bodies, reduced to the few facts Switchboard acts on.
+
+Two envelopes arrive in practice:
+- application webhooks: ``{"type": "inbound_received", "authorization": {...}, "payload": <event>}``
+- rule / legacy webhooks: the event itself, ``{"id": "evt_…", "type": "inbound", ...}``
+Either way the event carries an id, a core type (``inbound``, ``outbound``, ``assign``, …),
+the conversation (a preview) and a target (for message events, the message preview).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class EventError(ValueError):
+    """The body is JSON but not a Front event we can journal."""
+
+
+class EventGroup(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    ARCHIVED = "archived"
+    ASSIGNMENT = "assignment"
+    TAG = "tag"
+    OTHER = "other"
+
+
+# Core event types (the Events API's ``type``) by what Switchboard does with them.
+CORE_TYPES = {
+    "inbound": EventGroup.INBOUND,
+    "outbound": EventGroup.OUTBOUND,
+    "out_reply": EventGroup.OUTBOUND,
+    "archive": EventGroup.ARCHIVED,
+    "assign": EventGroup.ASSIGNMENT,
+    "unassign": EventGroup.ASSIGNMENT,
+    "tag": EventGroup.TAG,
+    "untag": EventGroup.TAG,
+}
+
+# Application webhook envelope types, for envelopes whose payload omits the core type.
+APPLICATION_TYPES = {
+    "inbound_received": "inbound",
+    "outbound_sent": "outbound",
+    "outbound_reply": "out_reply",
+    "conversation_archived": "archive",
+    "assignee_changed": "assign",  # covers unassignment too
+    "tag_added": "tag",
+    "tag_removed": "untag",
+}
+
+
+@dataclass(frozen=True)
+class FrontEvent:
+    id: str
+    type: str
+    conversation_id: str | None
+    message_id: str | None = None
+    target: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict)
+    emitted_at: float | None = None
+
+    @property
+    def group(self) -> EventGroup:
+        return CORE_TYPES.get(self.type, EventGroup.OTHER)
+
+
+def _data(part) -> dict:
+    """Full events wrap the resource in ``data``; previews put ``id`` and ``_links`` inline."""
+    if not isinstance(part, dict):
+        return {}
+    data = part.get("data")
+    if isinstance(data, dict):
+        return data
+    return {key: value for key, value in part.items() if key != "_meta"}
+
+
+def _meta_type(part) -> str | None:
+    if isinstance(part, dict) and isinstance(part.get("_meta"), dict):
+        return part["_meta"].get("type")
+    return None
+
+
+def is_validation(body) -> bool:
+    """Front's check when an application webhook is saved: ``{"type": "sync", ...}``."""
+    return isinstance(body, dict) and body.get("type") == "sync" and "payload" not in body
+
+
+def parse(body) -> FrontEvent:
+    if not isinstance(body, dict):
+        raise EventError("the body is not a JSON object")
+    envelope_type = body.get("type")
+    event = body.get("payload") if isinstance(body.get("payload"), dict) else body
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not event_id:
+        raise EventError("the event has no id")
+    core_type = event.get("type") if event is body else (event.get("type") or envelope_type)
+    if not isinstance(core_type, str) or not core_type:
+        raise EventError("the event has no type")
+    core_type = APPLICATION_TYPES.get(core_type, core_type)
+    conversation = event.get("conversation") if isinstance(event.get("conversation"), dict) else {}
+    target = _data(event.get("target"))
+    message_id = target.get("id") if _meta_type(event.get("target")) == "message" else None
+    emitted_at = event.get("emitted_at")
+    return FrontEvent(
+        id=event_id,
+        type=core_type,
+        conversation_id=conversation.get("id") if isinstance(conversation.get("id"), str) else None,
+        message_id=message_id if isinstance(message_id, str) else None,
+        target=target,
+        source=_data(event.get("source")),
+        emitted_at=emitted_at if isinstance(emitted_at, (int, float)) else None,
+    )

@@ -1,0 +1,45 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+PLAN_LIMITS = [SelectChoice("50", "50 a minute (Starter)"), SelectChoice("100", "100 a minute (Growth)"), SelectChoice("200", "200 a minute (Scale)")]
+
+
+class ConnectForm(FlaskForm):
+    api_token = PasswordField(
+        "API token",
+        validators=[DataRequired(message="Paste a Front API token."), Length(max=4096)],
+        description=(
+            "Front → Settings → Developers → API tokens. Give it Shared resources and Private "
+            "resources (read and write). It is checked with Front before it is saved, then stored encrypted."
+        ),
+    )
+
+
+class AgentForm(FlaskForm):
+    ai_teammate = SelectField(
+        "AI teammate",
+        choices=[],
+        description="Every AI reply is posted as this teammate; conversations assigned to it are the AI's.",
+    )
+    handle_unassigned = BooleanField("Handle unassigned conversations")
+    enabled = BooleanField("Let the AI answer in Front (master switch)")
+    rate_limit = SelectField(
+        "Your Front plan's API limit",
+        choices=PLAN_LIMITS,
+        default="50",
+        description="Switchboard stays under it across all its processes.",
+    )
+
+
+class WebhookSecretForm(FlaskForm):
+    app_secret = PasswordField(
+        "App secret",
+        validators=[DataRequired(message="Paste the app secret."), Length(max=512)],
+        description="Front → Settings → Developers → your app → Basic information → App secret. Used to verify every webhook.",
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button: carries only the CSRF token."""

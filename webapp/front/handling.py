@@ -1,0 +1,236 @@
+"""Processing one journalled Front event: the reply flow for inbound messages, the timeline for
+everything else. Runs in the webhook job; the journal guarantees it runs once per event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextlib import contextmanager
+
+from webapp import journal, redis_server
+from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for
+from webapp.db import db
+from webapp.front import actions, events, rules, sessions
+from webapp.front.errors import FrontError
+from webapp.front.events import EventGroup, FrontEvent
+from webapp.front.integration import client_for, front_integration, settings_of, teammate_name
+from webapp.models import EventKind, Integration, SessionStatus, SupportSession, WebhookEvent
+from webapp.text import html_to_text
+
+log = logging.getLogger(__name__)
+
+SOURCE = "front"
+LOCK_SECONDS = 300  # longer than one reply flow may take; released as soon as it ends
+LOCK_WAIT_SECONDS = 120
+
+
+class ConversationBusy(RuntimeError):
+    """Another worker holds this conversation; the job is retried later."""
+
+
+@contextmanager
+def conversation_lock(organization_id: int, conversation_id: str):
+    """One reply flow per conversation at a time, across every worker."""
+    lock = redis_server.connection().lock(
+        f"switchboard:front:conversation:{organization_id}:{conversation_id}",
+        timeout=LOCK_SECONDS,
+        blocking_timeout=LOCK_WAIT_SECONDS,
+    )
+    if not lock.acquire():
+        raise ConversationBusy(f"conversation {conversation_id} is busy")
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except Exception:  # expired: the next holder is already safe
+            log.warning("conversation lock for %s had expired", conversation_id)
+
+
+def message_text(message: dict) -> str:
+    return (message.get("text") or html_to_text(message.get("body")) or message.get("blurb") or "").strip()
+
+
+def handle(entry: WebhookEvent) -> None:
+    integration = front_integration(entry.organization_id)
+    if integration is None:
+        return
+    event = events.parse(json.loads(entry.payload))
+    retrying = entry.attempts > 1
+    if event.conversation_id is None:
+        return
+    if event.group == EventGroup.INBOUND:
+        answer(integration, event, retrying)
+    elif event.group == EventGroup.OUTBOUND:
+        record_outbound(integration, event)
+    elif event.group == EventGroup.ARCHIVED:
+        record_archived(integration, event)
+    elif event.group == EventGroup.ASSIGNMENT:
+        record_assignment(integration, event)
+    elif event.group == EventGroup.TAG:
+        record_tag(integration, event)
+
+
+def on_final_failure(entry: WebhookEvent, error: BaseException) -> None:
+    """After the last retry: say so on the session, where an admin will look."""
+    try:
+        event = events.parse(json.loads(entry.payload))
+    except (ValueError, events.EventError):
+        return
+    session = sessions.find_session(entry.organization_id, event.conversation_id)
+    if session is None:
+        return
+    session.record(
+        EventKind.ERROR,
+        message=f"Switchboard gave up on this {event.type} event after {entry.attempts} attempts.",
+        detail=str(error)[:1000],
+        message_id=event.message_id,
+    )
+    db.session.commit()
+
+
+journal.register_handler(SOURCE, handle, on_failure=on_final_failure)
+
+
+# -- inbound: the reply flow ------------------------------------------------------------------
+
+
+def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
+    settings = settings_of(integration)
+    client = client_for(integration)
+    with conversation_lock(integration.organization_id, event.conversation_id):
+        conversation = client.conversation(event.conversation_id)  # follows merges
+        message = client.message(event.message_id) if event.message_id else _latest_inbound(client, conversation["id"])
+        if message is None:
+            return
+        session = sessions.session_for(integration.organization_id, conversation, message, event.conversation_id)
+        message_id = message["id"]
+        text = message_text(message)
+        if message.get("is_inbound") and not message.get("author") and not sessions.events_about(session, message_id):
+            session.record(
+                EventKind.CUSTOMER_MESSAGE,
+                text=text,
+                author=session.contact,
+                message_id=message_id,
+                message_type=message.get("type"),
+            )
+        if sessions.has_acted_on(session, message_id):
+            db.session.commit()
+            return
+        skip = rules.first_failing(
+            rules.ReplyCheck(
+                conversation=conversation,
+                message=message,
+                ai_teammate_id=settings.ai_teammate_id,
+                handle_unassigned=settings.handle_unassigned,
+                enabled=integration.enabled,
+                session_status=session.status,
+                our_message_ids=sessions.our_message_ids(session),
+            )
+        )
+        if skip is None and not text:
+            skip = rules.Skip(rules.SkipCode.EMPTY, "the message has no text to answer")
+        if skip is None and sessions.is_duplicate_content(integration.organization_id, conversation["id"], message_id, text):
+            skip = rules.Skip(rules.SkipCode.DUPLICATE_CONTENT, "the same message was handled in the last 24 hours")
+        if skip is not None:
+            session.record(EventKind.SKIP, reason=skip.reason, code=skip.code.value, detail=skip.detail, message_id=message_id)
+            db.session.commit()
+            return
+        db.session.commit()  # the customer message and its fingerprint are kept whatever follows
+        decide_and_act(session, settings.ai_teammate_id, client, message_id, text, retrying)
+
+
+def decide_and_act(session: SupportSession, ai_teammate_id: str, client, message_id: str, text: str, retrying: bool) -> None:
+    context = AgentContext(
+        organization_id=session.organization_id,
+        channel=session.channel,
+        contact=session.contact,
+        message=text,
+        transcript=sessions.transcript(session),
+    )
+    started = time.monotonic()
+    result = agent_for(session.organization_id).decide(context)
+    for call in result.tool_calls:
+        session.record(EventKind.TOOL_CALL, name=call.name, input=call.input, output=call.output, duration_ms=call.duration_ms)
+    session.record(
+        EventKind.AI_REASONING,
+        text=result.reasoning,
+        decision=result.decision.kind,
+        message_id=message_id,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    db.session.commit()
+    sender = actions.Sender(client, ai_teammate_id)
+    decision = result.decision
+    if isinstance(decision, Reply):
+        actions.send_reply(sender, session, message_id, decision, retrying)
+    elif isinstance(decision, Handoff):
+        actions.hand_off(sender, session, message_id, decision, retrying)
+    elif isinstance(decision, Resolve):
+        actions.resolve(sender, session, message_id)
+
+
+def _latest_inbound(client, conversation_id: str) -> dict | None:
+    return next((m for m in client.recent_messages(conversation_id) if m.get("is_inbound")), None)
+
+
+# -- everything else: the timeline ------------------------------------------------------------
+
+
+def record_outbound(integration: Integration, event: FrontEvent) -> None:
+    """A teammate's message: never answered; it also means a human has taken over."""
+    session = sessions.find_session(integration.organization_id, event.conversation_id)
+    if session is None:
+        return
+    message = event.target
+    if not message.get("author") and event.message_id:
+        try:
+            message = client_for(integration).message(event.message_id)
+        except FrontError:
+            log.warning("could not fetch outbound message %s", event.message_id)
+    author = message.get("author") or {}
+    if author.get("id") == settings_of(integration).ai_teammate_id:
+        return  # our own reply, already on the timeline
+    if event.message_id and sessions.events_about(session, event.message_id):
+        return
+    session.record(
+        EventKind.HUMAN_REPLY, text=message_text(message), author=teammate_name(author) if author else "A teammate", message_id=event.message_id
+    )
+    if session.status == SessionStatus.AI:
+        session.status = SessionStatus.HANDED_OFF
+    db.session.commit()
+
+
+def record_archived(integration: Integration, event: FrontEvent) -> None:
+    session = sessions.find_session(integration.organization_id, event.conversation_id)
+    if session is None or session.status == SessionStatus.RESOLVED:
+        return
+    session.status = SessionStatus.RESOLVED
+    session.record(EventKind.RESOLVED, message="The conversation was archived in Front.")
+    db.session.commit()
+
+
+def record_assignment(integration: Integration, event: FrontEvent) -> None:
+    session = sessions.find_session(integration.organization_id, event.conversation_id)
+    if session is None:
+        return
+    assignee = event.target if event.type == "assign" and event.target.get("id") else None
+    ai_teammate_id = settings_of(integration).ai_teammate_id
+    to_ai = bool(assignee) and assignee.get("id") == ai_teammate_id
+    message = f"Assigned to {teammate_name(assignee)}." if assignee else "Unassigned."
+    if to_ai and session.status == SessionStatus.HANDED_OFF:
+        session.status = SessionStatus.AI
+        message += " The AI answers this conversation again."
+    session.record(EventKind.ASSIGNMENT, message=message, assignee=teammate_name(assignee) if assignee else None)
+    db.session.commit()
+
+
+def record_tag(integration: Integration, event: FrontEvent) -> None:
+    session = sessions.find_session(integration.organization_id, event.conversation_id)
+    if session is None:
+        return
+    verb = "added" if event.type == "tag" else "removed"
+    session.record(EventKind.TAG, message=f"Tag {verb}: {event.target.get('name', 'a tag')}.")
+    db.session.commit()
