@@ -14,3 +14,13 @@ def test_the_migrated_schema_matches_the_models(app):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_revision_ids_fit_alembics_version_column():
+    """alembic_version.version_num is VARCHAR(32): PostgreSQL refuses a longer id."""
+    from alembic.script import ScriptDirectory
+
+    from webapp.migrations import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert all(len(revision.revision) <= 32 for revision in scripts.walk_revisions())

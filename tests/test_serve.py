@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 
@@ -32,7 +33,9 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
                 break
             except requests.ConnectionError:
                 time.sleep(0.3)
-        assert health is not None, "the web server never answered"
+        if health is None:
+            process.terminate()
+            pytest.fail("the web server never answered:\n" + process.communicate(timeout=30)[0])
         assert health.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
         assert requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=2).headers["Location"].endswith("/setup")
         for generated in ("switchboard.db", "secret_key", "encryption_keys"):

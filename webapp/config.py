@@ -113,6 +113,8 @@ def from_environment(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": parse_int(os.environ.get("MAX_CONTENT_LENGTH"), 2 * 1024 * 1024),
         # Front's webhook bodies are previews of a few KB; anything near this is not Front.
         "FRONT_WEBHOOK_MAX_BYTES": parse_int(os.environ.get("FRONT_WEBHOOK_MAX_BYTES"), 512 * 1024),
+        # Seconds before the first retry of a failed Front call; doubles with each retry.
+        "FRONT_RETRY_BACKOFF": float(os.environ.get("FRONT_RETRY_BACKOFF") or 1.0),
         "INBOX_PAGE_SIZE": parse_int(os.environ.get("INBOX_PAGE_SIZE"), 25),
         "JOURNAL_SWEEP_AFTER_SECONDS": parse_int(os.environ.get("JOURNAL_SWEEP_AFTER_SECONDS"), 60),
         "HOST": os.environ.get("HOST", "127.0.0.1"),

@@ -11,7 +11,7 @@ import functools
 import logging
 from typing import Any, Callable
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from rq import Queue, Retry, get_current_job
 
 from webapp import redis_server
@@ -79,7 +79,7 @@ def job(queue: str, *, timeout: int = 180, retry: Retry | None = RETRY_TRANSIENT
                 kwargs=kwargs,
                 job_id=job_id,
                 job_timeout=timeout,
-                retry=retry,
+                retry=_with_configured_intervals(retry),
                 result_ttl=result_ttl,
                 failure_ttl=FAILURE_TTL,
             )
@@ -90,6 +90,14 @@ def job(queue: str, *, timeout: int = 180, retry: Retry | None = RETRY_TRANSIENT
         return run
 
     return decorator
+
+
+def _with_configured_intervals(retry: Retry | None) -> Retry | None:
+    """``JOB_RETRY_INTERVALS`` overrides the waits between retries (tests use 0: retry at once)."""
+    intervals = current_app.config.get("JOB_RETRY_INTERVALS")
+    if retry is None or intervals is None:
+        return retry
+    return Retry(max=retry.max, interval=list(intervals))
 
 
 def _run_in_context(func: Callable, args, kwargs):

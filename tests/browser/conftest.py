@@ -65,3 +65,13 @@ def page(browser, live_server):
     page.console = ConsoleWatcher(page)
     yield page
     context.close()
+
+
+def log_in(page, email: str) -> None:
+    from tests.conftest import PASSWORD
+
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/inbox")

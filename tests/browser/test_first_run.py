@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -49,11 +50,7 @@ def test_setup_login_inbox_and_every_settings_page_without_console_errors(page, 
 
 
 def test_an_admin_adds_a_member_in_the_browser(page, owner):
-    page.goto("/login")
-    page.get_by_label("Email").fill(owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/inbox")
+    log_in(page, owner.email)
 
     page.goto("/settings/organization")
     page.get_by_label("Name", exact=True).fill("Mo Member")

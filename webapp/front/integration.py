@@ -110,6 +110,7 @@ def limiter_for(organization_id: int, per_minute: int) -> RateLimiter:
 
 
 def client_with_token(token: str, organization_id: int, per_minute: int = DEFAULT_RATE_LIMIT, **kwargs) -> FrontClient:
+    kwargs.setdefault("backoff", current_app.config["FRONT_RETRY_BACKOFF"])
     return FrontClient(
         token,
         base_url=current_app.config["FRONT_API_URL"],

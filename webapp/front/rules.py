@@ -55,18 +55,17 @@ def _owned_by_ai(check: ReplyCheck) -> Skip | None:
     if not check.ai_teammate_id:
         return Skip(SkipCode.NO_AI_TEAMMATE, "no AI teammate is chosen", "Choose one in Settings → Ticketing System → Front.")
     assignee = check.conversation.get("assignee") or None
-    if assignee:
-        if assignee.get("id") == check.ai_teammate_id:
-            return None
+    if assignee and assignee.get("id") != check.ai_teammate_id:
         return Skip(SkipCode.ASSIGNED_ELSEWHERE, "assigned to another teammate", f"Assigned to {teammate_name(assignee)}.")
-    if not check.handle_unassigned:
+    if not assignee and not check.handle_unassigned:
         return Skip(
             SkipCode.UNASSIGNED_NOT_HANDLED,
             "unassigned, and Handle unassigned conversations is off",
             "Assign the conversation to the AI teammate, or turn the setting on.",
         )
     if check.session_status == SessionStatus.HANDED_OFF:
-        # Unassigned after a handoff means "waiting for a human", not "free for the AI".
+        # After a handoff or a teammate's reply, a human owns the conversation until someone
+        # assigns it to the AI teammate again (the assignment event flips the session back).
         return Skip(SkipCode.HANDED_OFF, "handed off to a human", "Assign it to the AI teammate to let the AI answer again.")
     return None
 

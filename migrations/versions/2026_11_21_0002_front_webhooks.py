@@ -1,6 +1,6 @@
 """Add the Front webhook token to integrations, and the message fingerprints used for content dedup.
 
-Revision ID: 0002_front_webhooks_and_fingerprints
+Revision ID: 0002_front_webhooks
 Revises: 0001_create_core_tables
 Create Date: 2026-11-21 03:36:01.356645
 """
@@ -10,7 +10,7 @@ import webapp.models.types
 import webapp.crypto
 
 
-revision = "0002_front_webhooks_and_fingerprints"
+revision = "0002_front_webhooks"
 down_revision = '0001_create_core_tables'
 branch_labels = None
 depends_on = None

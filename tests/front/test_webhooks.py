@@ -1,0 +1,149 @@
+"""POST /webhooks/front/<token>: every refusal, the handshake, and journal-then-acknowledge."""
+
+import json
+import time
+
+from sqlalchemy import func, select
+
+from tests.conftest import unreachable_redis
+from tests.front.conftest import APP_SECRET, signed_headers
+from webapp.db import db
+from webapp.front import signatures
+from webapp.models import JournalStatus, WebhookEvent
+
+
+def _journal_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(WebhookEvent))
+
+
+def _event(fake_front):
+    fake_front.add_conversation("cnv_1", assignee="tea_ai")
+    return fake_front.event(fake_front.add_message("cnv_1", "Where is my order?"))
+
+
+def test_a_signed_application_webhook_is_journalled_and_acknowledged(deliver, fake_front):
+    response = deliver(_event(fake_front))
+    assert response.status_code == 200
+    assert response.json == {"status": "accepted"}
+    entry = db.session.scalar(select(WebhookEvent))
+    assert entry.source == "front" and entry.event_type == "inbound" and entry.status == JournalStatus.PENDING
+    assert json.loads(entry.payload)["payload"]["type"] == "inbound"  # raw body kept as delivered
+
+
+def test_a_legacy_rule_webhook_signed_with_sha1_is_accepted(client, integration, fake_front):
+    body = json.dumps(fake_front.event(fake_front.add_message(fake_front.add_conversation("cnv_1")["id"], "hi"), envelope=False)).encode()
+    response = client.post(
+        f"/webhooks/front/{integration.webhook_token}",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Front-Signature": signatures.sign_legacy(APP_SECRET, body)},
+    )
+    assert response.status_code == 200 and _journal_count() == 1
+
+
+def test_the_challenge_handshake_is_answered(client, integration):
+    body = json.dumps({"type": "sync", "authorization": {"id": "cmp_1"}}).encode()
+    response = client.post(
+        f"/webhooks/front/{integration.webhook_token}", data=body, headers={**signed_headers(body), "X-Front-Challenge": "abc123"}
+    )
+    assert response.status_code == 200
+    assert response.json == {"challenge": "abc123"}
+    assert _journal_count() == 0
+
+
+def test_the_sync_validation_body_without_challenge_is_acknowledged_not_journalled(deliver):
+    assert deliver({"type": "sync", "authorization": {"id": "cmp_1"}}).status_code == 200
+    assert _journal_count() == 0
+
+
+def test_an_unknown_token_is_404(client, integration, fake_front):
+    body = json.dumps(_event(fake_front)).encode()
+    response = client.post("/webhooks/front/not-a-token", data=body, headers=signed_headers(body))
+    assert response.status_code == 404 and _journal_count() == 0
+
+
+def test_a_wrong_signature_is_401(client, integration, fake_front):
+    body = json.dumps(_event(fake_front)).encode()
+    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body, secret="wrong"))
+    assert response.status_code == 401
+    assert response.json["error"] == "X-Front-Signature does not match"
+    assert _journal_count() == 0
+
+
+def test_a_missing_signature_is_401(client, integration, fake_front):
+    body = json.dumps(_event(fake_front)).encode()
+    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 401 and response.json["error"] == "missing X-Front-Signature"
+    assert _journal_count() == 0
+
+
+def test_a_body_changed_after_signing_is_401(client, integration, fake_front):
+    body = json.dumps(_event(fake_front)).encode()
+    headers = signed_headers(body)
+    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body.replace(b"order", b"refund"), headers=headers)
+    assert response.status_code == 401 and _journal_count() == 0
+
+
+def test_a_stale_timestamp_is_401_even_when_correctly_signed(client, integration, fake_front):
+    body = json.dumps(_event(fake_front)).encode()
+    response = client.post(
+        f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body, timestamp=time.time() - 6 * 60)
+    )
+    assert response.status_code == 401 and "stale" in response.json["error"]
+    assert _journal_count() == 0
+
+
+def test_a_webhook_before_the_app_secret_is_saved_is_401(client, integration, fake_front):
+    integration.credentials = {"api_token": fake_front.token}
+    db.session.commit()
+    body = json.dumps(_event(fake_front)).encode()
+    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body))
+    assert response.status_code == 401 and "no app secret" in response.json["error"]
+
+
+def test_a_body_over_the_cap_is_413(app, client, integration):
+    app.config["FRONT_WEBHOOK_MAX_BYTES"] = 1000
+    body = json.dumps({"type": "inbound", "id": "evt_1", "padding": "x" * 2000}).encode()
+    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body))
+    assert response.status_code == 413 and _journal_count() == 0
+
+
+def test_malformed_json_is_400(client, integration):
+    body = b'{"type": "inbound", "id": '
+    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body))
+    assert response.status_code == 400 and response.json["error"] == "the body is not valid JSON"
+    assert _journal_count() == 0
+
+
+def test_json_that_is_not_an_event_is_400(deliver):
+    assert deliver({"type": "inbound"}).status_code == 400
+    assert deliver(["not", "an", "object"]).status_code == 400
+    assert _journal_count() == 0
+
+
+def test_a_duplicate_delivery_is_acknowledged_and_journalled_once(deliver, fake_front):
+    event = _event(fake_front)
+    assert deliver(event).json == {"status": "accepted"}
+    assert deliver(event).json == {"status": "duplicate"}
+    assert deliver(event).status_code == 200
+    assert _journal_count() == 1
+
+
+def test_redis_down_at_ingest_still_journals_and_acknowledges(app, deliver, fake_front):
+    app.extensions["redis"] = unreachable_redis()
+    response = deliver(_event(fake_front))
+    assert response.status_code == 200
+    assert db.session.scalar(select(WebhookEvent)).status == JournalStatus.PENDING
+
+
+def test_a_database_failure_at_ingest_answers_503_so_front_retries(app, deliver, fake_front, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from webapp import journal
+
+    def broken(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(journal, "record_delivery", broken)
+    response = deliver(_event(fake_front))
+    assert response.status_code == 503
+    assert _journal_count() == 0
