@@ -193,3 +193,11 @@ def test_background_work_leaves_a_reserve_for_customers(app):
         taken += 1
     assert taken < limiter.capacity
     assert limiter.try_acquire(Priority.CUSTOMER, now=now) == 0  # a reply still gets through
+
+
+def test_remaining_zero_closes_the_budget_until_fronts_reset(app, requests_mock, sleeps):
+    limiter = RateLimiter(redis_server.connection(), key="front:org:reset", per_minute=50)
+    reset = int(time.time()) + 20
+    requests_mock.get(f"{BASE}/me", json={"id": "cmp_1"}, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})
+    FrontClient("tok", base_url=BASE, limiter=limiter, sleep=sleeps).me()
+    assert 15 <= limiter.try_acquire() <= 21

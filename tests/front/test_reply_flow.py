@@ -282,8 +282,28 @@ def test_5xx_is_retried_then_recorded_as_failed_on_the_session(deliver, fake_fro
     assert attempts == 4 * 4  # each of 4 job attempts tries the call 1 + 3 times
     entry = db.session.scalar(select(WebhookEvent))
     assert entry.status == JournalStatus.FAILED and "503" in entry.last_error
-    error = next(e for e in _session().events if e.kind == EventKind.ERROR)
+    session = _session()
+    error = next(e for e in session.events if e.kind == EventKind.ERROR)
     assert "gave up" in error.payload["message"] and "503" in error.payload["detail"]
+    # The customer is not left waiting on an AI that cannot answer: a human is told.
+    assert session.status == SessionStatus.HANDED_OFF
+    assert "could not answer" in fake_front.comments["cnv_1"][-1]["body"]
+    assert fake_front.conversations["cnv_1"]["assignee_id"] is None
+
+
+def test_redis_down_at_ingest_loses_nothing_once_it_returns(app, deliver, fake_front, process, reply):
+    from tests.conftest import unreachable_redis
+    from webapp import journal
+
+    fake_front.add_conversation("cnv_1", assignee=AI)
+    working = app.extensions["redis"]
+    app.extensions["redis"] = unreachable_redis()
+    assert deliver(fake_front.event(fake_front.add_message("cnv_1", "Where is my order?"))).status_code == 200
+    app.extensions["redis"] = working
+
+    assert len(journal.sweep(pending_after=timedelta(0))) == 1  # what the periodic sweeper does
+    process()
+    assert len(fake_front.replies("cnv_1")) == 1
 
 
 def test_a_reply_whose_outcome_is_unknown_is_looked_for_not_resent(deliver, fake_front, process, reply, monkeypatch):

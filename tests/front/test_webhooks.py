@@ -114,6 +114,12 @@ def test_malformed_json_is_400(client, integration):
     assert _journal_count() == 0
 
 
+def test_json_that_is_not_utf8_is_400(client, integration):
+    body = json.dumps({"type": "inbound", "id": "evt_1"}).encode("utf-16")
+    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body))
+    assert response.status_code == 400 and _journal_count() == 0
+
+
 def test_json_that_is_not_an_event_is_400(deliver):
     assert deliver({"type": "inbound"}).status_code == 400
     assert deliver(["not", "an", "object"]).status_code == 400

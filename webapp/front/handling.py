@@ -13,7 +13,7 @@ from webapp import journal, redis_server
 from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for
 from webapp.db import db
 from webapp.front import actions, events, rules, sessions
-from webapp.front.errors import FrontError
+from webapp.front.errors import FrontError, FrontNotFound
 from webapp.front.events import EventGroup, FrontEvent
 from webapp.front.integration import client_for, front_integration, settings_of, teammate_name
 from webapp.models import EventKind, Integration, SessionStatus, SupportSession, WebhookEvent
@@ -74,7 +74,8 @@ def handle(entry: WebhookEvent) -> None:
 
 
 def on_final_failure(entry: WebhookEvent, error: BaseException) -> None:
-    """After the last retry: say so on the session, where an admin will look."""
+    """After the last retry: say so on the session, and leave no customer waiting on an AI
+    that cannot answer (best effort: note and unassign, so a human picks it up)."""
     try:
         event = events.parse(json.loads(entry.payload))
     except (ValueError, events.EventError):
@@ -89,6 +90,32 @@ def on_final_failure(entry: WebhookEvent, error: BaseException) -> None:
         message_id=event.message_id,
     )
     db.session.commit()
+    if event.group == EventGroup.INBOUND and session.status == SessionStatus.AI:
+        _hand_over_after_failure(session, error)
+
+
+def _hand_over_after_failure(session: SupportSession, error: BaseException) -> None:
+    integration = front_integration(session.organization_id)
+    ai_teammate_id = settings_of(integration).ai_teammate_id
+    if ai_teammate_id is None:
+        return
+    client = client_for(integration, max_retries=1)
+    try:
+        client.comment(
+            session.front_conversation_id,
+            author_id=ai_teammate_id,
+            body=f"**The AI could not answer this message** ({type(error).__name__}). Over to you.",
+        )
+        client.set_assignee(session.front_conversation_id, None)
+    except FrontError as exc:
+        log.warning("could not hand over session %s after a failure: %s", session.id, exc)
+        return
+    session.status = SessionStatus.HANDED_OFF
+    session.record(
+        EventKind.HANDOFF, reason="error", summary="The AI could not answer; a teammate should reply.", sentiment="neutral",
+        destination="Front teammates", note="Unassigned in Front after repeated errors.",
+    )
+    db.session.commit()
 
 
 journal.register_handler(SOURCE, handle, on_failure=on_final_failure)
@@ -101,7 +128,11 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
     settings = settings_of(integration)
     client = client_for(integration)
     with conversation_lock(integration.organization_id, event.conversation_id):
-        conversation = client.conversation(event.conversation_id)  # follows merges
+        try:
+            conversation = client.conversation(event.conversation_id)  # follows merges
+        except FrontNotFound:
+            log.info("conversation %s is gone from Front; nothing to answer", event.conversation_id)
+            return
         message = client.message(event.message_id) if event.message_id else _latest_inbound(client, conversation["id"])
         if message is None:
             return

@@ -67,7 +67,7 @@ def receive(token: str):
     if challenge is not None:
         return jsonify({"challenge": challenge}), 200
     try:
-        document = json.loads(body)
+        document = json.loads(body.decode("utf-8"))  # Front sends UTF-8; json.loads alone would take UTF-16 too
     except (UnicodeDecodeError, ValueError):
         return _refuse(400, "the body is not valid JSON")
     if events.is_validation(document):
