@@ -23,8 +23,13 @@ class AgentForm(FlaskForm):
         choices=[],
         description="Every AI reply is posted as this teammate; conversations assigned to it are the AI's.",
     )
-    handle_unassigned = BooleanField("Handle unassigned conversations")
-    enabled = BooleanField("Let the AI answer in Front (master switch)")
+    handle_unassigned = BooleanField(
+        "Handle unassigned conversations",
+        description="When on, the AI also answers conversations nobody is assigned to (never ones it handed off).",
+    )
+    enabled = BooleanField(
+        "Let the AI answer in Front (master switch)", description="Off: every message is skipped, with that reason."
+    )
     rate_limit = SelectField(
         "Your Front plan's API limit",
         choices=PLAN_LIMITS,
