@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from webapp.db import Base, make_engine
+from webapp.knowledge.search import include_object
 import webapp.models  # noqa: F401  (registers every table on Base.metadata)
 
 config = context.config
@@ -38,6 +39,7 @@ def run_migrations_online() -> None:
             # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -2,6 +2,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from webapp.db import Base, db
+from webapp.knowledge.search import include_object
 from webapp.migrations import heads
 
 
@@ -12,7 +13,7 @@ def test_there_is_exactly_one_alembic_head():
 def test_the_migrated_schema_matches_the_models(app):
     """A model change without its migration fails here, not in production."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         assert compare_metadata(context, Base.metadata) == []
 
 

@@ -12,14 +12,12 @@ from datetime import timedelta
 from typing import Callable
 
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp import redis_server
 from webapp.db import db
 from webapp.models import JournalStatus, WebhookEvent, utcnow
+from webapp.queue import job_is_live
 
 log = logging.getLogger(__name__)
 
@@ -148,14 +146,6 @@ def _report_final_failure(entry: WebhookEvent, error: BaseException) -> None:
         log.exception("could not record the final failure of journal row %s", entry.id)
 
 
-def _job_is_live(entry_id: int) -> bool:
-    try:
-        status = Job.fetch(job_id_for(entry_id), connection=redis_server.connection()).get_status()
-    except NoSuchJobError:
-        return False
-    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
-
-
 def sweep(pending_after: timedelta) -> list[int]:
     """Re-queue rows left behind. Returns the ids queued."""
     now = utcnow()
@@ -176,7 +166,7 @@ def sweep(pending_after: timedelta) -> list[int]:
         .order_by(WebhookEvent.id)
         .limit(1000)
     ).all()
-    queued = [entry_id for entry_id in ids if not _job_is_live(entry_id) and enqueue(entry_id)]
+    queued = [entry_id for entry_id in ids if not job_is_live(job_id_for(entry_id)) and enqueue(entry_id)]
     if queued:
         log.info("swept %d journal rows back onto the queue", len(queued))
     return queued

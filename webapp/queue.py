@@ -109,5 +109,17 @@ def _run_in_context(func: Callable, args, kwargs):
         db.session.remove()
 
 
+def job_is_live(job_id: str) -> bool:
+    """Whether a job with this id is waiting or running (so enqueueing it again would double it)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        status = Job.fetch(job_id, connection=redis_server.connection()).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
 def worker_queues() -> list[Queue]:
     return [get_queue(name) for name in QUEUES]

@@ -28,6 +28,8 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Webhook journal rows whose job was lost (Redis down at ingest, a killed worker).
     PeriodicJob("jobs.journal.sweep_journal", interval=60, timeout=120),
+    # Knowledge sources on an hourly or daily schedule whose time has come.
+    PeriodicJob("jobs.knowledge.dispatch_due_syncs", interval=60, timeout=120),
 )
 
 

@@ -56,6 +56,8 @@ class FakeFront:
     # conversation id -> (teammate id, reads): a human takes the conversation after that many reads
     taken_after_reads: dict = field(default_factory=dict)
     page_size: int = 2
+    knowledge_bases: dict = field(default_factory=dict)
+    kb_articles: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self._lock = threading.RLock()
@@ -137,6 +139,30 @@ class FakeFront:
         app_type = {"inbound": "inbound_received", "outbound": "outbound_sent"}.get(event_type, event_type)
         return {"type": app_type, "authorization": {"id": self.company["id"]}, "payload": event}
 
+    def add_knowledge_base(self, kb_id: str, name: str, kb_type: str = "external", locales=("en",)) -> dict:
+        self.knowledge_bases[kb_id] = {"id": kb_id, "name": name, "type": kb_type, "locales": list(locales)}
+        return self.knowledge_bases[kb_id]
+
+    def add_article(self, kb_id: str, article_id: str, title: str, html: str, *, status: str = "published",
+                    locales: dict | None = None, updated_at: float | None = None) -> dict:
+        """``locales`` maps a locale to (title, html) for translations; the first locale is the KB's."""
+        default_locale = self.knowledge_bases[kb_id]["locales"][0]
+        contents = {default_locale: {"name": title, "content": html, "status": status}}
+        for locale, (t, h) in (locales or {}).items():
+            contents[locale] = {"name": t, "content": h, "status": status}
+        article = {"id": article_id, "kb_id": kb_id, "slug": f"/articles/{article_id}", "contents": contents,
+                   "updated_at": updated_at or time.time(), "created_at": time.time()}
+        self.kb_articles[article_id] = article
+        return article
+
+    def edit_article(self, article_id: str, html: str, title: str | None = None) -> None:
+        article = self.kb_articles[article_id]
+        for content in article["contents"].values():
+            content["content"] = html
+            if title:
+                content["name"] = title
+        article["updated_at"] = time.time() + 1
+
     # -- reading what happened ---------------------------------------------------------------
 
     def calls_to(self, method: str, pattern: str) -> list[Call]:
@@ -194,6 +220,8 @@ class FakeFront:
             return self._json({"_results": [{"id": "cha_1", "type": "smtp", "name": "Support"}]})
         if route == ("GET", "/conversations"):
             return self._json({"_results": [self._conversation_json(c) for c in list(self.conversations.values())[:1]], "_pagination": {"next": None}})
+        if request.method == "GET" and request.path.startswith(("/knowledge_bases", "/knowledge_base_articles")):
+            return self._knowledge_route(request)
         match = re.match(r"^/messages/([^/]+)$", request.path)
         if request.method == "GET" and match and match.group(1) in self.messages:
             return self._json(self._message_json(self.messages[match.group(1)]))
@@ -201,10 +229,39 @@ class FakeFront:
 
     def _page(self, request: Request, items: list, path: str) -> Response:
         start = int(request.args.get("page_token", 0))
-        chunk = items[start:start + self.page_size]
-        following = start + self.page_size
-        next_url = f"https://acme.api.frontapp.test{path}?page_token={following}" if following < len(items) else None
+        size = int(request.args.get("limit", self.page_size))
+        chunk = items[start:start + size]
+        following = start + size
+        next_url = f"https://acme.api.frontapp.test{path}?limit={size}&page_token={following}" if following < len(items) else None
         return self._json({"_results": chunk, "_pagination": {"next": next_url}})
+
+    def _knowledge_route(self, request: Request) -> Response:
+        path = request.path
+        if path == "/knowledge_bases":
+            slim = [{"_links": {"self": f"{self.url}/knowledge_bases/{kb['id']}"}, "id": kb["id"], "type": kb["type"], "locales": kb["locales"]}
+                    for kb in self.knowledge_bases.values()]
+            return self._page(request, slim, "/knowledge_bases")
+        match = re.match(r"^/knowledge_bases/([^/]+)(/articles)?$", path)
+        if match and match.group(1) in self.knowledge_bases:
+            kb = self.knowledge_bases[match.group(1)]
+            if not match.group(2):
+                return self._json({"_links": {"self": ""}, "id": kb["id"], "name": kb["name"], "status": "published",
+                                   "type": kb["type"], "locale": kb["locales"][0]})
+            slim = [{"_links": {"self": ""}, "id": a["id"], "slug": a["slug"], "locales": list(a["contents"]),
+                     "created_at": a["created_at"], "updated_at": a["updated_at"]}
+                    for a in self.kb_articles.values() if a["kb_id"] == kb["id"]]
+            return self._page(request, slim, path)
+        match = re.match(r"^/knowledge_base_articles/([^/]+)/(?:locales/([^/]+)/)?content$", path)
+        if match and match.group(1) in self.kb_articles:
+            article = self.kb_articles[match.group(1)]
+            locale = match.group(2) or next(iter(article["contents"]))
+            if locale not in article["contents"]:
+                return self._error(404, "Not found")
+            content = article["contents"][locale]
+            return self._json({"_links": {"self": ""}, "id": article["id"], "slug": article["slug"], "name": content["name"],
+                               "status": content["status"], "keywords": [], "content": content["content"], "locale": locale,
+                               "attachments": [], "updated_at": article["updated_at"]})
+        return self._error(404, "Not found")
 
     def _conversation_json(self, conversation: dict) -> dict:
         assignee = self.teammates.get(conversation.get("assignee_id"))

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 20)  # connect, read (seconds)
 MAX_REDIRECTS = 3  # a conversation merged into one that was merged again, and so on
-MAX_PAGES = 50
+MAX_PAGES = 1000  # 100,000 items at 100 a page: far beyond any Help Center
 
 
 def _path_and_query(url: str) -> str:
@@ -96,6 +96,21 @@ class FrontClient:
 
     def recent_comments(self, conversation_id: str) -> list[dict]:
         return self._request("GET", f"/conversations/{conversation_id}/comments").json().get("_results", [])
+
+    # -- knowledge bases (Help Centers) ---------------------------------------------------
+
+    def knowledge_bases(self) -> list[dict]:
+        return self._list("/knowledge_bases")
+
+    def knowledge_base(self, knowledge_base_id: str) -> dict:
+        return self._request("GET", f"/knowledge_bases/{knowledge_base_id}").json()
+
+    def knowledge_base_articles(self, knowledge_base_id: str, limit: int = 100) -> list[dict]:
+        return self._list(f"/knowledge_bases/{knowledge_base_id}/articles?limit={limit}")
+
+    def article_content(self, article_id: str, locale: str | None = None) -> dict:
+        path = f"/knowledge_base_articles/{article_id}" + (f"/locales/{locale}/content" if locale else "/content")
+        return self._request("GET", path).json()
 
     # -- acting ----------------------------------------------------------------------------
 

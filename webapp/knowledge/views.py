@@ -1,8 +1,293 @@
-from flask import Blueprint, render_template
+"""Data Sources (``/data-sources``) and the Knowledge list (``/knowledge``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from wtforms.fields import SelectChoice
+
+from webapp.crypto import secret_hint
+from webapp.db import db
+from webapp.front import integration as front
+from webapp.knowledge import search, sources
+from webapp.knowledge.forms import ActionForm, ArticleForm, FrontSourceForm, SourceSettingsForm
+from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncSchedule, SyncStatus
+from webapp.security import admin_required
 
 bp = Blueprint("knowledge", __name__)
 
 
+def _my_source(source_id: int) -> KnowledgeSource:
+    source = db.session.get(KnowledgeSource, source_id)
+    if source is None or source.organization_id != current_user.organization_id:
+        abort(404)
+    return source
+
+
+def _center_choices(centers: list[dict]) -> list[SelectChoice]:
+    return [SelectChoice(c["id"], f"{c['name']} · {c['type']} · {', '.join(c['locales'])}") for c in centers]
+
+
+def _sources() -> list[KnowledgeSource]:
+    return list(
+        db.session.scalars(
+            select(KnowledgeSource).where(KnowledgeSource.organization_id == current_user.organization_id).order_by(KnowledgeSource.id)
+        )
+    )
+
+
+def _render_sources(form: FrontSourceForm | None = None, centers: list[dict] | None = None, status: int = 200):
+    if form is None:
+        form = FrontSourceForm(formdata=None, data={"start_date": sources.default_start_date(), "allow_internal": True})
+    form.knowledge_bases.choices = _center_choices(centers or [])
+    rows = [(s, sources.article_count(s.id)) for s in _sources()]
+    return (
+        render_template(
+            "knowledge/data_sources.html",
+            rows=rows,
+            form=form,
+            ticketing_connected=front.is_connected(front.front_integration(current_user.organization_id)),
+            action_form=ActionForm(),
+        ),
+        status,
+    )
+
+
 @bp.get("/data-sources")
 def data_sources():
-    return render_template("knowledge/data_sources.html")
+    return _render_sources()
+
+
+def _token_from(form) -> str:
+    if form.use_ticketing_token.data:
+        integration = front.front_integration(current_user.organization_id)
+        token = ((integration.credentials or {}) if integration else {}).get("api_token")
+        if not token:
+            raise sources.SourceError("Front ticketing is not connected, so there is no token to reuse.")
+        return token
+    if not (form.api_token.data or "").strip():
+        raise sources.SourceError("Enter an API key, or reuse the Front ticketing token.")
+    return form.api_token.data.strip()
+
+
+@bp.post("/data-sources/front/help-centers")
+@admin_required
+def load_help_centers():
+    """The Help Centers a key can read, for the Add source form (called as the key is entered)."""
+    form = FrontSourceForm()  # CSRFProtect has checked the X-CSRFToken header already
+    try:
+        centers = sources.list_help_centers(sources.client_for(current_user.organization_id, _token_from(form)))
+    except sources.SourceError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify({"help_centers": centers})
+
+
+@bp.post("/data-sources/front")
+@admin_required
+def add_front_source():
+    form = FrontSourceForm()
+    centers: list[dict] = []
+    try:
+        token = _token_from(form)
+        centers = sources.list_help_centers(sources.client_for(current_user.organization_id, token))
+    except sources.SourceError as exc:
+        form.validate_on_submit()
+        form.api_token.errors = [*form.api_token.errors, str(exc)]
+        return _render_sources(form, centers, 400)
+    form.knowledge_bases.choices = _center_choices(centers)
+    if not form.validate_on_submit() or not form.knowledge_bases.data:
+        if not form.knowledge_bases.data:
+            form.knowledge_bases.errors = [*form.knowledge_bases.errors, "Choose at least one Help Center."]
+        return _render_sources(form, centers, 400)
+    source = KnowledgeSource(
+        organization_id=current_user.organization_id,
+        kind=SourceKind.FRONT,
+        name=form.name.data.strip(),
+        credentials=None if form.use_ticketing_token.data else {"api_token": token},
+        use_ticketing_token=form.use_ticketing_token.data,
+        allow_internal=form.allow_internal.data,
+        schedule=SyncSchedule(form.schedule.data),
+        status=SyncStatus.NEVER,
+        settings={
+            "knowledge_bases": centers,
+            "selected": list(form.knowledge_bases.data),
+            "start_date": form.start_date.data.isoformat(),
+            "help_center_url": form.help_center_url.data or None,
+        },
+    )
+    db.session.add(source)
+    db.session.commit()
+    queued = sources.request_sync(source)
+    flash(f"{source.name} connected. " + ("The first sync has started." if queued else "The first sync will start shortly."), "success")
+    return redirect(url_for("knowledge.data_sources"))
+
+
+@bp.route("/data-sources/<int:source_id>/edit", methods=["GET", "POST"])
+def edit_source(source_id: int):
+    source = _my_source(source_id)
+    if source.kind != SourceKind.FRONT:
+        abort(404)
+    if request.method == "POST":
+        return _save_source(source)
+    form = SourceSettingsForm(
+        formdata=None,
+        data={
+            "name": source.name,
+            "knowledge_bases": source.selected_ids,
+            "start_date": _start_date(source),
+            "help_center_url": (source.settings or {}).get("help_center_url"),
+            "allow_internal": source.allow_internal,
+            "schedule": source.schedule.value,
+        },
+    )
+    return _render_edit(source, form)
+
+
+def _start_date(source):
+    from datetime import date
+
+    value = (source.settings or {}).get("start_date")
+    return date.fromisoformat(value) if value else sources.default_start_date()
+
+
+def _render_edit(source, form, status=200):
+    form.knowledge_bases.choices = _center_choices(source.knowledge_bases)
+    return (
+        render_template(
+            "knowledge/edit_source.html",
+            source=source,
+            form=form,
+            counts=sources.counts_by_knowledge_base(source.id),
+            key_hint=secret_hint((source.credentials or {}).get("api_token")),
+        ),
+        status,
+    )
+
+
+@admin_required
+def _save_source(source: KnowledgeSource):
+    form = SourceSettingsForm()
+    form.knowledge_bases.choices = _center_choices(source.knowledge_bases)
+    if not form.validate_on_submit() or not form.knowledge_bases.data:
+        if not form.knowledge_bases.data:
+            form.knowledge_bases.errors = [*form.knowledge_bases.errors, "Choose at least one Help Center."]
+        return _render_edit(source, form, 400)
+    source.name = form.name.data.strip()
+    source.allow_internal = form.allow_internal.data
+    source.schedule = SyncSchedule(form.schedule.data)
+    source.settings = {
+        **(source.settings or {}),
+        "selected": list(form.knowledge_bases.data),
+        "start_date": form.start_date.data.isoformat(),
+        "help_center_url": form.help_center_url.data or None,
+    }
+    removed = sources.remove_deselected(source)
+    db.session.commit()
+    flash(f"{source.name} saved." + (f" Removed {removed} articles of deselected Help Centers." if removed else ""), "success")
+    return redirect(url_for("knowledge.data_sources"))
+
+
+@bp.post("/data-sources/<int:source_id>/sync")
+@admin_required
+def sync_now(source_id: int):
+    source = _my_source(source_id)
+    if ActionForm().validate_on_submit() and source.kind == SourceKind.FRONT:
+        if sources.request_sync(source):
+            flash(f"Syncing {source.name}.", "success")
+        else:
+            flash("The job queue cannot be reached right now; try again in a moment.", "error")
+    return redirect(url_for("knowledge.data_sources"))
+
+
+@bp.post("/data-sources/<int:source_id>/delete")
+@admin_required
+def delete_source(source_id: int):
+    source = _my_source(source_id)
+    if ActionForm().validate_on_submit():
+        count = sources.article_count(source.id)
+        db.session.delete(source)
+        db.session.commit()
+        flash(f"{source.name} and its {count} articles were deleted.", "success")
+    return redirect(url_for("knowledge.data_sources"))
+
+
+@bp.get("/data-sources/<int:source_id>/status")
+def source_status(source_id: int):
+    source = _my_source(source_id)
+    return jsonify(
+        {
+            "status": source.status.value,
+            "done": source.progress_done,
+            "total": source.progress_total,
+            "articles": sources.article_count(source.id),
+            "last_synced_at": source.last_synced_at.isoformat() if source.last_synced_at else None,
+            "last_error": source.last_error,
+        }
+    )
+
+
+# -- the Knowledge list -----------------------------------------------------------------------
+
+
+@bp.get("/knowledge")
+def articles():
+    query = (request.args.get("q") or "").strip()[:500]
+    page = max(1, request.args.get("page", 1, type=int))
+    per_page = current_app.config["INBOX_PAGE_SIZE"]
+    hits = {}
+    statement = select(KnowledgeArticle).where(KnowledgeArticle.organization_id == current_user.organization_id)
+    if query:
+        found = search.search(current_user.organization_id, query, limit=200, include_internal=True)
+        hits = {hit.article_id: hit for hit in found}
+        like = f"%{query}%"
+        statement = statement.where(or_(KnowledgeArticle.id.in_(list(hits)), KnowledgeArticle.title.ilike(like)))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    items = list(
+        db.session.scalars(statement.order_by(KnowledgeArticle.updated_at.desc(), KnowledgeArticle.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    )
+    if hits:
+        items.sort(key=lambda a: -(hits[a.id].score if a.id in hits else -1e9))
+    return render_template(
+        "knowledge/articles.html",
+        items=items,
+        hits=hits,
+        query=query,
+        page=page,
+        pages=max(1, -(-total // per_page)),
+        total=total,
+        form=ArticleForm(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/knowledge")
+@admin_required
+def add_article():
+    form = ArticleForm()
+    if not form.validate_on_submit():
+        flash("The article was not added: " + "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items()), "error")
+        return redirect(url_for("knowledge.articles"))
+    article = sources.add_manual_article(
+        current_user.organization_id,
+        title=form.title.data,
+        body=form.body.data,
+        url=form.url.data,
+        locale=form.locale.data.strip().lower(),
+        internal=form.internal.data,
+    )
+    flash(f"Added “{article.title}”.", "success")
+    return redirect(url_for("knowledge.articles"))
+
+
+@bp.post("/knowledge/<int:article_id>/hidden")
+@admin_required
+def toggle_hidden(article_id: int):
+    article = db.session.get(KnowledgeArticle, article_id)
+    if article is None or article.organization_id != current_user.organization_id:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        article.hidden = not article.hidden
+        db.session.commit()
+        flash(f"“{article.title}” is {'hidden from' if article.hidden else 'available to'} the AI.", "success")
+    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("knowledge.articles"))

@@ -1,6 +1,14 @@
 """Every model, importable from one place (Alembic's autogenerate reads Base.metadata)."""
 
 from webapp.models.integration import Integration, IntegrationKind
+from webapp.models.knowledge import (
+    KnowledgeArticle,
+    KnowledgeSource,
+    SourceKind,
+    SyncSchedule,
+    SyncStatus,
+    Visibility,
+)
 from webapp.models.message_fingerprint import MessageFingerprint
 from webapp.models.organization import Organization, Role, User
 from webapp.models.support_session import (
@@ -19,13 +27,19 @@ __all__ = [
     "Integration",
     "IntegrationKind",
     "JournalStatus",
+    "KnowledgeArticle",
+    "KnowledgeSource",
     "MessageFingerprint",
     "Organization",
     "Role",
     "SessionEvent",
     "SessionStatus",
+    "SourceKind",
     "SupportSession",
+    "SyncSchedule",
+    "SyncStatus",
     "User",
+    "Visibility",
     "WebhookEvent",
     "utcnow",
 ]

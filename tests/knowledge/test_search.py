@@ -1,0 +1,82 @@
+"""Retrieval with the database's own full-text engine (FTS5 on SQLite, tsvector on PostgreSQL)."""
+
+import pytest
+
+from webapp.db import db
+from webapp.knowledge import search, sources
+from webapp.models import KnowledgeArticle, Visibility
+
+
+@pytest.fixture
+def library(world):
+    organization = world.organization()
+
+    def add(title, body, **fields):
+        article = sources.add_manual_article(
+            organization.id, title=title, body=body, url=fields.pop("url", None), locale=fields.pop("locale", "en"),
+            internal=fields.pop("internal", False),
+        )
+        for key, value in fields.items():
+            setattr(article, key, value)
+        db.session.commit()
+        return article
+
+    add("Refund policy", "Refunds are issued within 14 days of receiving a return. Keep your receipt.")
+    add("Shipping times", "Orders ship within two business days. Tracking numbers arrive by email.", url="https://help.acme.test/ship")
+    add("Password reset", "Use the Forgot password link on the login page to reset your password.")
+    add("Gift cards", "Gift cards never expire and can be used for any order.")
+    return organization, add
+
+
+def test_the_relevant_article_ranks_first_with_the_passage_that_matched(library):
+    organization, _ = library
+    hits = search.search(organization.id, "How long until my order is shipped?")
+    assert hits[0].title == "Shipping times"
+    assert "ship" in hits[0].passage.lower() and "business days" in hits[0].passage
+    assert hits[0].url == "https://help.acme.test/ship"
+    hits = search.search(organization.id, "I forgot my password")
+    assert hits[0].title == "Password reset"
+
+
+def test_words_match_across_inflections(library):
+    organization, _ = library
+    assert search.search(organization.id, "refunded")[0].title == "Refund policy"
+
+
+def test_hidden_articles_are_not_found(library):
+    organization, add = library
+    add("Secret sale", "A hidden discount for shipping.", hidden=True)
+    assert "Secret sale" not in [h.title for h in search.search(organization.id, "discount shipping")]
+
+
+def test_internal_articles_follow_the_sources_setting(library):
+    organization, add = library
+    article = add("Chargebacks", "Escalate chargebacks to finance.", internal=True)
+    assert search.search(organization.id, "chargebacks")[0].visibility == Visibility.INTERNAL
+    assert search.search(organization.id, "chargebacks", include_internal=False) == []
+    article.source.allow_internal = False
+    db.session.commit()
+    assert search.search(organization.id, "chargebacks") == []
+
+
+def test_another_organizations_articles_are_never_found(library, world):
+    organization, _ = library
+    assert search.search(world.organization("Other").id, "refund") == []
+
+
+@pytest.mark.parametrize("query", ["", "   ", "the and of", '"', "NEAR(refund", "refund*", "-refund OR", "'; DROP TABLE x; --", "()^:"])
+def test_odd_queries_never_error(library, query):
+    organization, _ = library
+    search.search(organization.id, query)  # any result, but no exception
+
+
+def test_an_edited_article_is_found_by_its_new_words_only(library):
+    organization, add = library
+    article = add("Returns", "Send the parcel back with the label.")
+    article.body = "Drop the box at any post office."
+    db.session.commit()
+    assert "Returns" not in [h.title for h in search.search(organization.id, "parcel label")]
+    assert search.search(organization.id, "post office")[0].title == "Returns"
+    db.session.delete(db.session.get(KnowledgeArticle, article.id))
+    db.session.commit()
+    assert [h for h in search.search(organization.id, "post office") if h.title == "Returns"] == []

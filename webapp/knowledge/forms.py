@@ -1,0 +1,51 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField, URLField
+from wtforms.fields import SelectChoice
+from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+SCHEDULES = [SelectChoice("daily", "Daily"), SelectChoice("hourly", "Hourly"), SelectChoice("manual", "Manual (Sync now only)")]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SourceSettingsForm(FlaskForm):
+    """What can be changed on a Front source after it is connected."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)], default="Front Help Center")
+    knowledge_bases = CheckboxesField("Help Centers", choices=[], validate_choice=True)
+    start_date = DateField("Import articles updated since", validators=[InputRequired()])
+    help_center_url = URLField(
+        "Public Help Center address",
+        validators=[Optional(), URL(require_tld=False, message="Enter a full address, like https://help.example.com"), Length(max=500)],
+        description="Used to link public articles in answers: address/locale/slug. Leave empty for no links.",
+    )
+    allow_internal = BooleanField(
+        "Let the AI use internal articles to answer", default=True,
+        description="Internal articles and drafts inform answers but are never quoted with a link.",
+    )
+    schedule = SelectField("Sync", choices=SCHEDULES, default="daily")
+
+
+class FrontSourceForm(SourceSettingsForm):
+    api_token = PasswordField(
+        "API key",
+        validators=[Optional(), Length(max=4096)],
+        description="A Front API token with Knowledge Base read access. Stored encrypted.",
+    )
+    use_ticketing_token = BooleanField("Reuse the Front ticketing token instead")
+
+
+class ArticleForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    body = TextAreaField("Body (Markdown)", validators=[DataRequired(), Length(max=200_000)])
+    url = URLField("Link (optional)", validators=[Optional(), URL(require_tld=False), Length(max=1000)])
+    locale = StringField("Locale", validators=[DataRequired(), Length(max=16)], default="en")
+    internal = BooleanField("Internal (use to answer, never link)")
+
+
+class ActionForm(FlaskForm):
+    """A button: carries only the CSRF token."""

@@ -1,0 +1,129 @@
+"""Retrieval over an organization's articles, with the database's own full-text engine.
+
+SQLite (the embedded default) uses FTS5 with BM25 ranking and ``snippet()`` for the passage;
+PostgreSQL uses a tsvector per article, built with the text search configuration of the
+article's locale, ranked by ``ts_rank_cd`` with ``ts_headline`` for the passage. Both indexes
+are created by migration 0003 and kept current by triggers, so writers need not know about them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from webapp.db import db
+
+# Schema objects the migrations create that the models do not describe (see env.py).
+FTS_TABLE_PREFIX = "knowledge_articles_fts"
+UNMODELLED_COLUMNS = {("knowledge_articles", "search_vector")}
+UNMODELLED_INDEXES = {"ix_knowledge_articles_search"}
+
+POSTGRES_CONFIGS = {
+    "en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian", "pt": "portuguese",
+    "nl": "dutch", "sv": "swedish", "da": "danish", "no": "norwegian", "nb": "norwegian", "fi": "finnish",
+    "ru": "russian", "tr": "turkish", "hu": "hungarian", "ro": "romanian",
+}
+
+# Words that carry no meaning in a question; dropping them keeps an OR query from matching
+# every article (PostgreSQL's configurations drop their own; FTS5 has no stop list).
+STOPWORDS = frozenset(
+    "a an and are as at be but by can could do does for from has have how i if in is it me my "
+    "of on or our please so that the their them there this to was we what when where which who "
+    "why will with would you your hi hello thanks thank".split()
+)
+MAX_TERMS = 24
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: int
+    source_id: int
+    title: str
+    url: str | None
+    locale: str
+    visibility: str
+    passage: str
+    score: float  # higher is better, comparable only within one search
+
+
+def terms(query: str) -> list[str]:
+    words = [w for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS and len(w) > 1]
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def postgres_config(locale: str | None) -> str:
+    return POSTGRES_CONFIGS.get((locale or "en").split("-")[0].lower(), "simple")
+
+
+_VISIBLE = """
+    a.organization_id = :organization_id AND NOT a.hidden
+    AND (a.visibility = 'public' OR (:include_internal AND s.allow_internal))
+"""
+
+
+def search(organization_id: int, query: str, *, locale: str | None = None, limit: int = 5, include_internal: bool = True) -> list[Hit]:
+    words = terms(query)
+    if not words:
+        return []
+    params = {"organization_id": organization_id, "include_internal": include_internal, "limit": limit}
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = _search_postgres(words, postgres_config(locale), params)
+    else:
+        rows = _search_sqlite(words, params)
+    return [Hit(*row) for row in rows]
+
+
+def _search_sqlite(words: list[str], params: dict):
+    match = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+    sql = text(
+        f"""
+        SELECT a.id, a.source_id, a.title, a.url, a.locale, a.visibility,
+               snippet(knowledge_articles_fts, 1, '', '', '…', 48) AS passage,
+               -bm25(knowledge_articles_fts, 4.0, 1.0) AS score
+        FROM knowledge_articles_fts
+        JOIN knowledge_articles a ON a.id = knowledge_articles_fts.rowid
+        JOIN knowledge_sources s ON s.id = a.source_id
+        WHERE knowledge_articles_fts MATCH :match AND {_VISIBLE}
+        ORDER BY bm25(knowledge_articles_fts, 4.0, 1.0)
+        LIMIT :limit
+        """
+    )
+    return db.session.execute(sql, {**params, "match": match}).all()
+
+
+def _search_postgres(words: list[str], config: str, params: dict):
+    # OR of the words: a customer's question rarely contains every word of the right article.
+    sql = text(
+        f"""
+        WITH q AS (SELECT to_tsquery(CAST(:config AS regconfig), :tsquery) AS query),
+        ranked AS (
+            SELECT a.id, a.source_id, a.title, a.url, a.locale, a.visibility, a.body,
+                   ts_rank_cd(a.search_vector, q.query) AS score
+            FROM knowledge_articles a JOIN knowledge_sources s ON s.id = a.source_id, q
+            WHERE a.search_vector @@ q.query AND {_VISIBLE}
+            ORDER BY score DESC
+            LIMIT :limit
+        )
+        SELECT r.id, r.source_id, r.title, r.url, r.locale, r.visibility,
+               ts_headline(CAST(:config AS regconfig), r.body, q.query,
+                           'StartSel="", StopSel="", MaxWords=60, MinWords=20, MaxFragments=1'),
+               r.score
+        FROM ranked r, q
+        ORDER BY r.score DESC
+        """
+    )
+    tsquery = " | ".join(f"'{word}'" for word in words if "'" not in word)
+    return db.session.execute(sql, {**params, "config": config, "tsquery": tsquery}).all()
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """For Alembic's comparisons: skip the full-text objects that only migrations know."""
+    if type_ == "table" and name and name.startswith(FTS_TABLE_PREFIX):
+        return False
+    if type_ == "column" and (getattr(obj, "table", None) is not None) and (obj.table.name, name) in UNMODELLED_COLUMNS:
+        return False
+    if type_ == "index" and name in UNMODELLED_INDEXES:
+        return False
+    return True

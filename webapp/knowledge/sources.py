@@ -1,0 +1,155 @@
+"""Knowledge sources: creating them, their Front client, and asking for a sync."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta, timezone
+
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+
+from webapp.db import db
+from webapp.front import integration as front
+from webapp.front.client import FrontClient
+from webapp.front.errors import FrontAuthError, FrontError, FrontForbidden
+from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncStatus, Visibility, utcnow
+from webapp.queue import job_is_live
+from webapp.ratelimit import Priority
+
+log = logging.getLogger(__name__)
+
+
+class SourceError(ValueError):
+    """Shown to the admin as it is."""
+
+
+def default_start_date() -> date:
+    return (utcnow() - timedelta(days=365)).date()
+
+
+def start_timestamp(source: KnowledgeSource) -> float:
+    value = (source.settings or {}).get("start_date")
+    if not value:
+        return 0.0
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc).timestamp()
+
+
+def token_for(source: KnowledgeSource) -> str:
+    if source.use_ticketing_token:
+        integration = front.front_integration(source.organization_id)
+        token = ((integration.credentials or {}) if integration else {}).get("api_token")
+        if not token:
+            raise SourceError("This source reuses the Front ticketing token, but Front is not connected.")
+        return token
+    token = (source.credentials or {}).get("api_token")
+    if not token:
+        raise SourceError("This source has no API key.")
+    return token
+
+
+def client_for(organization_id: int, token: str) -> FrontClient:
+    """A Front client that draws on the organization's one budget, at background priority,
+    so a sync never starves customer replies."""
+    integration = front.front_integration(organization_id)
+    per_minute = front.settings_of(integration).rate_limit_per_minute
+    return front.client_with_token(token, organization_id, per_minute, priority=Priority.BACKGROUND)
+
+
+def list_help_centers(client: FrontClient) -> list[dict]:
+    """Every knowledge base the key can read, with its name, type and locales."""
+    try:
+        centers = []
+        for slim in client.knowledge_bases():
+            detail = client.knowledge_base(slim["id"])
+            centers.append(
+                {
+                    "id": slim["id"],
+                    "name": detail.get("name") or slim["id"],
+                    "type": slim.get("type") or detail.get("type") or "external",
+                    "locales": list(slim.get("locales") or [detail.get("locale") or "en"]),
+                }
+            )
+        return centers
+    except FrontAuthError as exc:
+        raise SourceError("Failed to load Help Centers: Front rejected the API key.") from exc
+    except FrontForbidden as exc:
+        raise SourceError(
+            "Failed to load Help Centers: the key cannot read knowledge bases. Give it Knowledge Base "
+            "read access in Front → Settings → Developers → API tokens."
+        ) from exc
+    except FrontError as exc:
+        raise SourceError(f"Failed to load Help Centers: {exc}") from exc
+
+
+def article_count(source_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(KnowledgeArticle.source_id == source_id))
+
+
+def counts_by_knowledge_base(source_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(KnowledgeArticle.knowledge_base_id, func.count())
+        .where(KnowledgeArticle.source_id == source_id)
+        .group_by(KnowledgeArticle.knowledge_base_id)
+    ).all()
+    return {kb: count for kb, count in rows}
+
+
+def remove_deselected(source: KnowledgeSource) -> int:
+    """Drop the articles of knowledge bases no longer selected, right away."""
+    selected = set(source.selected_ids)
+    doomed = [a for a in source.articles if a.knowledge_base_id not in selected]
+    for article in doomed:
+        db.session.delete(article)
+    return len(doomed)
+
+
+def sync_job_id(source_id: int) -> str:
+    return f"knowledge-sync-{source_id}"
+
+
+def request_sync(source: KnowledgeSource) -> bool:
+    """Queue a sync (once); False when the queue cannot be reached (the schedule retries later)."""
+    from jobs.knowledge import sync_knowledge_source
+
+    try:
+        if not job_is_live(sync_job_id(source.id)):
+            sync_knowledge_source.enqueue(source.id, job_id=sync_job_id(source.id))
+    except RedisError as exc:
+        log.warning("could not queue a sync of source %s: %s", source.id, exc)
+        return False
+    if source.status != SyncStatus.SYNCING:
+        source.status = SyncStatus.QUEUED
+    db.session.commit()
+    return True
+
+
+def manual_source(organization_id: int) -> KnowledgeSource:
+    source = db.session.scalar(
+        select(KnowledgeSource).where(KnowledgeSource.organization_id == organization_id, KnowledgeSource.kind == SourceKind.MANUAL)
+    )
+    if source is None:
+        source = KnowledgeSource(
+            organization_id=organization_id, kind=SourceKind.MANUAL, name="Added by hand", settings={}, status=SyncStatus.OK
+        )
+        db.session.add(source)
+        db.session.flush()
+    return source
+
+
+def add_manual_article(organization_id: int, *, title: str, body: str, url: str | None, locale: str, internal: bool) -> KnowledgeArticle:
+    import uuid
+
+    source = manual_source(organization_id)
+    article = KnowledgeArticle(
+        organization_id=organization_id,
+        source_id=source.id,
+        external_id=f"manual-{uuid.uuid4().hex[:12]}",
+        locale=locale,
+        title=title.strip(),
+        body=body.strip(),
+        url=url or None,
+        visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC,
+    )
+    db.session.add(article)
+    db.session.commit()
+    return article
