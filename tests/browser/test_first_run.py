@@ -12,6 +12,7 @@ SETTINGS_PAGES = [
     ("Salesforce", "/settings/integrations/salesforce", "Salesforce"),
     ("Handoff settings", "/settings/handoff", "Handoff settings"),
     ("Data Sources", "/data-sources", "Data Sources"),
+    ("Knowledge", "/knowledge", "Knowledge"),
     ("Organization and members", "/settings/organization", "Organization and members"),
 ]
 

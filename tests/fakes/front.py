@@ -58,6 +58,7 @@ class FakeFront:
     page_size: int = 2
     knowledge_bases: dict = field(default_factory=dict)
     kb_articles: dict = field(default_factory=dict)
+    latency: float = 0.0  # seconds added to every answer, to watch progress or measure
 
     def __post_init__(self):
         self._lock = threading.RLock()
@@ -179,6 +180,8 @@ class FakeFront:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        if self.latency:
+            time.sleep(self.latency)
         body = request.get_json(silent=True) if request.data else None
         with self._lock:
             self.calls.append(Call(request.method, request.path, body, time.time()))

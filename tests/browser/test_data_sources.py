@@ -1,0 +1,63 @@
+"""An admin adds a Front Help Center, watches the sync progress and finds the articles."""
+
+import multiprocessing
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.conftest import run_worker
+from tests.fakes.front import FrontServer
+
+pytestmark = pytest.mark.browser
+
+
+def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page, owner):
+    with FrontServer() as fake_front:
+        app.config["FRONT_API_URL"] = fake_front.url
+        app.config["FRONT_RETRY_BACKOFF"] = 0.0
+        fake_front.add_knowledge_base("knb_pub", "Acme Help Center", "external", locales=("en",))
+        fake_front.add_knowledge_base("knb_int", "Support Playbook", "internal", locales=("en",))
+        for n in range(12):
+            fake_front.add_article("knb_pub", f"kba_{n}", f"Article number {n}", f"<p>How to do thing {n}.</p>")
+
+        log_in(page, owner.email)
+        page.goto("/data-sources")
+        page.get_by_label("API key").fill("not-the-key")
+        page.get_by_role("button", name="Load Help Centers").click()
+        expect(page.get_by_text("Failed to load Help Centers: Front rejected the API key.")).to_be_visible()
+        page.console.errors.clear()  # the refusal's 400 is expected
+
+        page.get_by_label("API key").fill(fake_front.token)
+        page.get_by_role("button", name="Load Help Centers").click()
+        page.get_by_label("Acme Help Center · external · en").wait_for()
+        page.get_by_role("button", name="Deselect all").click()
+        page.get_by_label("Acme Help Center · external · en").check()
+        assert not page.get_by_label("Support Playbook · internal · en").is_checked()
+        page.get_by_role("button", name="Connect").click()
+        assert page.get_by_text("The first sync has started.").is_visible()
+
+        # A worker picks the sync up; Front answers slowly enough to watch it.
+        fake_front.latency = 0.15
+        worker = multiprocessing.get_context("fork").Process(target=_work, args=(app,))
+        worker.start()
+        progress = page.get_by_role("progressbar", name="Sync progress of Front Help Center")
+        seen = set()
+        for _ in range(200):
+            if progress.is_visible():
+                seen.add(int(progress.get_attribute("value") or 0))
+            if page.locator('[data-field="articles"]').first.inner_text() == "12":
+                break
+            page.wait_for_timeout(100)
+        worker.join(timeout=60)
+        assert len(seen) >= 2, f"the progress bar never moved: {seen}"
+        assert page.locator('[data-field="status"]').first.inner_text() == "Ok"
+
+        page.get_by_role("link", name="Knowledge", exact=True).click()
+        assert page.get_by_text("Article number 11").is_visible()
+        assert page.console.errors == []
+
+
+def _work(app):
+    with app.app_context():
+        run_worker()
