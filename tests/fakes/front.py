@@ -232,7 +232,7 @@ class FakeFront:
 
     def _page(self, request: Request, items: list, path: str) -> Response:
         start = int(request.args.get("page_token", 0))
-        size = int(request.args.get("limit", self.page_size))
+        size = min(int(request.args.get("limit", self.page_size)), self.page_size)  # Front caps pages too
         chunk = items[start:start + size]
         following = start + size
         next_url = f"https://acme.api.frontapp.test{path}?limit={size}&page_token={following}" if following < len(items) else None

@@ -80,3 +80,20 @@ def test_an_edited_article_is_found_by_its_new_words_only(library):
     db.session.delete(db.session.get(KnowledgeArticle, article.id))
     db.session.commit()
     assert [h for h in search.search(organization.id, "post office") if h.title == "Returns"] == []
+
+
+def test_deleting_a_source_takes_its_articles_out_of_the_index(library):
+    """Cascaded deletes must reach the full-text index, or a reused row id would inherit old words."""
+    from sqlalchemy import text
+
+    from webapp.models import KnowledgeSource
+
+    organization, add = library
+    source = db.session.get(KnowledgeArticle, add("Temporary", "zebra crossing rules").id).source
+    db.session.delete(db.session.get(KnowledgeSource, source.id))
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        indexed = db.session.execute(text("SELECT count(*) FROM knowledge_articles_fts WHERE knowledge_articles_fts MATCH 'zebra'")).scalar()
+        assert indexed == 0
+    add("Fresh", "Nothing about animals here.")
+    assert search.search(organization.id, "zebra crossing") == []

@@ -167,3 +167,20 @@ def test_scheduled_sources_are_queued_when_due(source, help_centers):
     source.last_started_at = utcnow() - timedelta(days=3)
     db.session.commit()
     assert dispatch_due_syncs() == []
+
+
+def test_429s_during_a_sync_are_waited_out_and_the_sync_completes(source, help_centers):
+    help_centers.fail("GET", "/knowledge_bases/knb_pub/articles", 429, times=1, headers={"Retry-After": "1"})
+    help_centers.fail("GET", "/knowledge_base_articles/kba_refund/", 429, times=2, headers={"Retry-After": "1"})
+    report = sync.run(source.id)
+    assert report.fetched == 5 and len(_articles()) == 5
+    db.session.refresh(source)
+    assert source.status == SyncStatus.OK
+
+
+def test_listing_follows_pagination(source, help_centers):
+    for n in range(7):
+        help_centers.add_article("knb_pub", f"kba_extra{n}", f"Extra {n}", "<p>More.</p>")
+    help_centers.page_size = 3
+    sync.run(source.id)
+    assert len(_articles()) == 12

@@ -34,6 +34,7 @@ STOPWORDS = frozenset(
     "why will with would you your hi hello thanks thank".split()
 )
 MAX_TERMS = 24
+MAX_PAIR_TERMS = 8  # 28 pairs at most in PostgreSQL's "two of the words" query
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,26 @@ def _search_sqlite(words: list[str], params: dict):
 
 
 def _search_postgres(words: list[str], config: str, params: dict):
-    # OR of the words: a customer's question rarely contains every word of the right article.
+    """Articles with every word first; when they are fewer than asked for, articles with at
+    least two of the words. Both sets come from the GIN index and stay small, so ranking them
+    is cheap; an article sharing a single word with a question would not answer it anyway.
+    ts_rank rather than ts_rank_cd: it needs no positions."""
+    quoted = [f"'{word}'" for word in words[:MAX_PAIR_TERMS]]
+    rows = _ranked_postgres(" & ".join(quoted), config, params)
+    if len(rows) < params["limit"] and len(quoted) > 2:
+        pairs = " | ".join(f"({a} & {b})" for i, a in enumerate(quoted) for b in quoted[i + 1:])
+        seen = {row[0] for row in rows}
+        rows += [row for row in _ranked_postgres(pairs, config, params) if row[0] not in seen]
+    return rows[: params["limit"]]
+
+
+def _ranked_postgres(tsquery: str, config: str, params: dict):
     sql = text(
         f"""
         WITH q AS (SELECT to_tsquery(CAST(:config AS regconfig), :tsquery) AS query),
         ranked AS (
             SELECT a.id, a.source_id, a.title, a.url, a.locale, a.visibility, a.body,
-                   ts_rank_cd(a.search_vector, q.query) AS score
+                   ts_rank(a.search_vector, q.query) AS score
             FROM knowledge_articles a JOIN knowledge_sources s ON s.id = a.source_id, q
             WHERE a.search_vector @@ q.query AND {_VISIBLE}
             ORDER BY score DESC
@@ -114,7 +128,6 @@ def _search_postgres(words: list[str], config: str, params: dict):
         ORDER BY r.score DESC
         """
     )
-    tsquery = " | ".join(f"'{word}'" for word in words if "'" not in word)
     return db.session.execute(sql, {**params, "config": config, "tsquery": tsquery}).all()
 
 

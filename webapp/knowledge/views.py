@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from wtforms.fields import SelectChoice
 
 from webapp.crypto import secret_hint
@@ -235,19 +235,30 @@ def articles():
     query = (request.args.get("q") or "").strip()[:500]
     page = max(1, request.args.get("page", 1, type=int))
     per_page = current_app.config["INBOX_PAGE_SIZE"]
-    hits = {}
-    statement = select(KnowledgeArticle).where(KnowledgeArticle.organization_id == current_user.organization_id)
+    mine = KnowledgeArticle.organization_id == current_user.organization_id
+    hits: dict[int, search.Hit] = {}
     if query:
-        found = search.search(current_user.organization_id, query, limit=200, include_internal=True)
-        hits = {hit.article_id: hit for hit in found}
-        like = f"%{query}%"
-        statement = statement.where(or_(KnowledgeArticle.id.in_(list(hits)), KnowledgeArticle.title.ilike(like)))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    items = list(
-        db.session.scalars(statement.order_by(KnowledgeArticle.updated_at.desc(), KnowledgeArticle.id.desc()).limit(per_page).offset((page - 1) * per_page))
-    )
-    if hits:
-        items.sort(key=lambda a: -(hits[a.id].score if a.id in hits else -1e9))
+        # Best matches first, then titles containing the text (for words the index skips).
+        hits = {hit.article_id: hit for hit in search.search(current_user.organization_id, query, limit=200)}
+        titled = db.session.scalars(
+            select(KnowledgeArticle.id).where(mine, KnowledgeArticle.title.ilike(f"%{query}%")).limit(200)
+        ).all()
+        ordered = list(hits) + [article_id for article_id in titled if article_id not in hits]
+        total = len(ordered)
+        wanted = ordered[(page - 1) * per_page : page * per_page]
+        by_id = {a.id: a for a in db.session.scalars(select(KnowledgeArticle).where(KnowledgeArticle.id.in_(wanted)))}
+        items = [by_id[article_id] for article_id in wanted if article_id in by_id]
+    else:
+        total = db.session.scalar(select(func.count()).where(mine))
+        items = list(
+            db.session.scalars(
+                select(KnowledgeArticle)
+                .where(mine)
+                .order_by(KnowledgeArticle.updated_at.desc(), KnowledgeArticle.id.desc())
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            )
+        )
     return render_template(
         "knowledge/articles.html",
         items=items,
