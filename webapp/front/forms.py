@@ -45,6 +45,3 @@ class WebhookSecretForm(FlaskForm):
         description="Front → Settings → Developers → your app → Basic information → App secret. Used to verify every webhook.",
     )
 
-
-class ActionForm(FlaskForm):
-    """A button: carries only the CSRF token."""

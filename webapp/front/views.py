@@ -10,7 +10,8 @@ from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.front import integration as front
 from webapp.front.events import APPLICATION_TYPES
-from webapp.front.forms import ActionForm, AgentForm, ConnectForm, WebhookSecretForm
+from webapp.forms import ButtonForm
+from webapp.front.forms import AgentForm, ConnectForm, WebhookSecretForm
 from webapp.security import admin_required
 
 bp = Blueprint("front", __name__, url_prefix="/settings/ticketing/front")
@@ -57,7 +58,7 @@ def _render(connect_form=None, agent_form=None, secret_form=None, status=200):
             connected=front.is_connected(integration),
             agent_form=agent_form or (_agent_form(integration, from_request=False) if integration else None),
             secret_form=secret_form or WebhookSecretForm(),
-            action_form=ActionForm(),
+            action_form=ButtonForm(),
         ),
         status,
     )
@@ -128,7 +129,7 @@ def save_webhook_secret():
 @bp.post("/webhook-token")
 @admin_required
 def regenerate_webhook_token():
-    if ActionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         integration = front.get_or_create(current_user.organization_id)
         integration.webhook_token = front.new_webhook_token()
         db.session.commit()
@@ -140,7 +141,7 @@ def regenerate_webhook_token():
 @admin_required
 def refresh_teammates():
     integration = front.front_integration(current_user.organization_id)
-    if ActionForm().validate_on_submit() and front.is_connected(integration):
+    if ButtonForm().validate_on_submit() and front.is_connected(integration):
         try:
             front.connect(current_user.organization_id, integration.credentials["api_token"])
         except front.ConnectError as exc:
@@ -154,7 +155,7 @@ def refresh_teammates():
 @admin_required
 def disconnect():
     integration = front.front_integration(current_user.organization_id)
-    if ActionForm().validate_on_submit() and integration is not None:
+    if ButtonForm().validate_on_submit() and integration is not None:
         credentials = dict(integration.credentials or {})
         credentials.pop("api_token", None)
         integration.credentials = credentials or None

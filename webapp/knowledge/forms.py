@@ -46,6 +46,3 @@ class ArticleForm(FlaskForm):
     locale = StringField("Locale", validators=[DataRequired(), Length(max=16)], default="en")
     internal = BooleanField("Internal (use to answer, never link)")
 
-
-class ActionForm(FlaskForm):
-    """A button: carries only the CSRF token."""

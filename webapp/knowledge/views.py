@@ -11,7 +11,8 @@ from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.front import integration as front
 from webapp.knowledge import search, sources
-from webapp.knowledge.forms import ActionForm, ArticleForm, FrontSourceForm, SourceSettingsForm
+from webapp.forms import ButtonForm
+from webapp.knowledge.forms import ArticleForm, FrontSourceForm, SourceSettingsForm
 from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncSchedule, SyncStatus
 from webapp.security import admin_required
 
@@ -48,7 +49,7 @@ def _render_sources(form: FrontSourceForm | None = None, centers: list[dict] | N
             rows=rows,
             form=form,
             ticketing_connected=front.is_connected(front.front_integration(current_user.organization_id)),
-            action_form=ActionForm(),
+            action_form=ButtonForm(),
         ),
         status,
     )
@@ -192,7 +193,7 @@ def _save_source(source: KnowledgeSource):
 @admin_required
 def sync_now(source_id: int):
     source = _my_source(source_id)
-    if ActionForm().validate_on_submit() and source.kind == SourceKind.FRONT:
+    if ButtonForm().validate_on_submit() and source.kind == SourceKind.FRONT:
         if sources.request_sync(source):
             flash(f"Syncing {source.name}.", "success")
         else:
@@ -204,7 +205,7 @@ def sync_now(source_id: int):
 @admin_required
 def delete_source(source_id: int):
     source = _my_source(source_id)
-    if ActionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         count = sources.article_count(source.id)
         db.session.delete(source)
         db.session.commit()
@@ -268,7 +269,7 @@ def articles():
         pages=max(1, -(-total // per_page)),
         total=total,
         form=ArticleForm(),
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
     )
 
 
@@ -297,7 +298,7 @@ def toggle_hidden(article_id: int):
     article = db.session.get(KnowledgeArticle, article_id)
     if article is None or article.organization_id != current_user.organization_id:
         abort(404)
-    if ActionForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         article.hidden = not article.hidden
         db.session.commit()
         flash(f"“{article.title}” is {'hidden from' if article.hidden else 'available to'} the AI.", "success")

@@ -33,7 +33,3 @@ class AddMemberForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=_role_choices())
-
-
-class RemoveMemberForm(FlaskForm):
-    """Carries only the CSRF token: the member is in the URL."""

@@ -8,7 +8,8 @@ from webapp.db import db
 from webapp.models import Integration, IntegrationKind, Role, User
 from webapp.security import admin_required
 from webapp.settings import members
-from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, RemoveMemberForm, RoleForm
+from webapp.forms import ButtonForm
+from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, RoleForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -52,7 +53,6 @@ def _render_organization(org_form=None, add_form=None, status=200):
             add_form=add_form or AddMemberForm(prefix="member"),
             members=members.members_of(organization.id),
             role_choices=ROLE_CHOICES,
-            remove_form=RemoveMemberForm(),
         ),
         status,
     )
@@ -118,7 +118,7 @@ def change_role(user_id: int):
 @admin_required
 def remove_member(user_id: int):
     member = _member_of_my_org(user_id)
-    if not RemoveMemberForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         members.remove_member(current_user, member)
