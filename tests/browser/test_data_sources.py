@@ -43,15 +43,17 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
         worker.start()
         progress = page.get_by_role("progressbar", name="Sync progress of Front Help Center")
         seen = set()
-        for _ in range(200):
+        status = page.locator('[data-field="status"]').first
+        for _ in range(600):
             if progress.is_visible():
                 seen.add(int(progress.get_attribute("value") or 0))
-            if page.locator('[data-field="articles"]').first.inner_text() == "12":
+            if status.inner_text() == "Ok":
                 break
             page.wait_for_timeout(100)
         worker.join(timeout=60)
         assert len(seen) >= 2, f"the progress bar never moved: {seen}"
-        assert page.locator('[data-field="status"]').first.inner_text() == "Ok"
+        expect(status).to_have_text("Ok")
+        expect(page.locator('[data-field="articles"]').first).to_have_text("12")
 
         page.get_by_role("link", name="Knowledge", exact=True).click()
         assert page.get_by_text("Article number 11").is_visible()
