@@ -199,10 +199,11 @@ def test_handoff_comments_before_unassigning_and_records_summary_and_sentiment(d
 
     writes = [c for c in fake_front.calls if c.method in ("POST", "PUT", "PATCH")]
     assert [(c.method, c.path) for c in writes] == [
+        ("POST", "/conversations/cnv_1/messages"),  # the customer is told first
         ("POST", "/conversations/cnv_1/comments"),
         ("PUT", "/conversations/cnv_1/assignee"),
     ]
-    assert writes[1].body == {"assignee_id": None}
+    assert writes[2].body == {"assignee_id": None}
     [note] = fake_front.comments["cnv_1"]
     assert "customer asked for a human" in note["body"] and "frustrated" in note["body"] and "refund for order 42" in note["body"]
     assert note["author"]["id"] == AI
@@ -211,7 +212,8 @@ def test_handoff_comments_before_unassigning_and_records_summary_and_sentiment(d
     assert session.status == SessionStatus.HANDED_OFF
     handoff = next(e for e in session.events if e.kind == EventKind.HANDOFF)
     assert handoff.payload["sentiment"] == "frustrated" and handoff.payload["reassigned_to"] is None
-    assert fake_front.replies("cnv_1") == []
+    [notice] = fake_front.replies("cnv_1")
+    assert notice["text"] == "I'm passing you to a teammate who will reply here shortly."
     assert fake_front.spec_problems == []
 
 

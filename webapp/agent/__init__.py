@@ -4,6 +4,7 @@ A decision is structured data (reply, handoff or resolve), never a marker inside
 so a changed prompt cannot turn a handoff into a message the customer sees.
 """
 
+from webapp.agent import destinations
 from webapp.agent.base import (
     Agent,
     AgentContext,
@@ -17,6 +18,7 @@ from webapp.agent.base import (
 )
 
 __all__ = [
+    "destinations",
     "Agent",
     "AgentContext",
     "AgentResult",

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+from webapp.agent.policy import HandoffPolicy
 from webapp.models import Channel
 
 
@@ -52,7 +53,23 @@ class AgentContext:
     channel: Channel
     contact: str
     message: str  # the customer's latest message, as plain text
-    transcript: list[tuple[str, str]]  # (role, text), oldest first: customer / ai / human
+    transcript: list[tuple[str, str]]  # (role, text), oldest first: customer / ai / human; ends with `message`
+    policy: HandoffPolicy = field(default_factory=HandoffPolicy)
+    forbidden_topics: tuple[str, ...] = ()
+
+    @property
+    def earlier_customer_messages(self) -> list[str]:
+        texts = [text for role, text in self.transcript if role == "customer"]
+        return texts[:-1] if texts and texts[-1] == self.message else texts
+
+    @property
+    def ai_replies_since_human(self) -> int:
+        count = 0
+        for role, _ in reversed(self.transcript):
+            if role == "human":
+                break
+            count += role == "ai"
+        return count
 
 
 class Agent(Protocol):

@@ -1,8 +1,10 @@
-"""The built-in agent: answers from the organization's knowledge, with no network at all.
+"""The built-in agent: decides with no network at all, from the organization's knowledge and
+its handoff settings.
 
-It resolves when the customer confirms the problem is solved, hands off when they ask for a
-person or when no article covers the question, and otherwise replies with the passage of the
-best-matching article, written for the channel, citing it.
+In order: a forbidden topic is handed off; a confirmed solution resolves; a request for a
+person, frustration or an unproductive conversation hand off as the handoff level says;
+otherwise the best-matching article answers, written for the channel and in the customer's
+language where the knowledge has it, and a question no article covers is handed off.
 """
 
 from __future__ import annotations
@@ -10,25 +12,39 @@ from __future__ import annotations
 import re
 import time
 
+from webapp.agent import signals
 from webapp.agent.base import AgentContext, AgentResult, Handoff, Reply, Resolve, ToolCall
 from webapp.db import db
 from webapp.knowledge import search
 from webapp.models import Channel, KnowledgeArticle, Visibility
 
-HUMAN_REQUEST = re.compile(
-    r"\b(human|real person|agent|representative|someone real|talk to (a|an|some) ?(one|person)|speak to)\b", re.I
-)
-SOLVED = re.compile(r"\b(that (solved|fixed|worked)|it works now|problem solved|all good now|issue is resolved)\b", re.I)
-FRUSTRATED = re.compile(r"(!{2,}|\b(ridiculous|unacceptable|angry|furious|terrible|worst|useless)\b)", re.I)
 SMS_LIMIT = 300
 
+PHRASES = {
+    "decline": {
+        "en": "I'm the assistant for this conversation and I'll keep helping you here. What do you need?",
+        "fr": "Je suis l'assistant de cette conversation et je continue à vous aider ici. De quoi avez-vous besoin ?",
+        "de": "Ich bin der Assistent für dieses Gespräch und helfe Ihnen gern weiter. Worum geht es?",
+        "es": "Soy el asistente de esta conversación y sigo ayudándole aquí. ¿Qué necesita?",
+    },
+    "gather": {
+        "en": "Of course. So the team can help quickly, could you describe the problem in a sentence or two?",
+        "fr": "Bien sûr. Pour que l'équipe vous aide vite, pouvez-vous décrire le problème en une ou deux phrases ?",
+        "de": "Gern. Damit das Team schnell helfen kann: Können Sie das Problem in ein, zwei Sätzen beschreiben?",
+        "es": "Por supuesto. Para que el equipo le ayude rápido, ¿puede describir el problema en una o dos frases?",
+    },
+    "unknown": {
+        "en": "I don't have information about that yet. Could you tell me more, or ask another way?",
+        "fr": "Je n'ai pas encore d'information à ce sujet. Pouvez-vous m'en dire plus ?",
+        "de": "Dazu habe ich noch keine Informationen. Können Sie mir mehr erzählen?",
+        "es": "Todavía no tengo información sobre eso. ¿Puede contarme más?",
+    },
+    "more": {"en": "More in our Help Center", "fr": "Plus d'informations", "de": "Mehr dazu", "es": "Más información"},
+}
 
-def sentiment_of(text: str) -> str:
-    if FRUSTRATED.search(text):
-        return "frustrated"
-    if re.search(r"\b(thanks|thank you|great|appreciate)\b", text, re.I):
-        return "positive"
-    return "neutral"
+
+def phrase(key: str, lang: str | None) -> str:
+    return PHRASES[key].get(lang or "en", PHRASES[key]["en"])
 
 
 def covered_terms(query_terms: list[str], article: KnowledgeArticle) -> int:
@@ -38,45 +54,90 @@ def covered_terms(query_terms: list[str], article: KnowledgeArticle) -> int:
     return sum(1 for term in query_terms if term[:5] in words)
 
 
-def written_for(channel: Channel, passage: str, link: str | None) -> str:
+def written_for(channel: Channel, passage: str, link: str | None, lang: str | None) -> str:
     passage = " ".join(passage.split())
     if channel == Channel.SMS:
         return passage if len(passage) <= SMS_LIMIT else passage[: SMS_LIMIT - 1].rsplit(" ", 1)[0] + "…"
     if channel == Channel.PHONE or not link:
         return passage
-    return f"{passage}\n\nMore in our Help Center: {link}"
+    return f"{passage}\n\n{phrase('more', lang)}: {link}"
+
+
+def has_described_problem(context: AgentContext) -> bool:
+    """Basic information gathered: some message beyond a bare request for a person."""
+    texts = context.earlier_customer_messages + [signals.HUMAN_REQUEST.sub("", context.message)]
+    return sum(len(re.findall(r"\w+", t)) for t in texts) >= 8
 
 
 class DefaultAgent:
     def decide(self, context: AgentContext) -> AgentResult:
-        text = context.message
-        if SOLVED.search(text):
-            return AgentResult(Resolve(), "The customer confirmed the problem is solved.")
-        sentiment = sentiment_of(text)
-        summary = f"{context.contact} wrote: {text[:500]}"
-        if HUMAN_REQUEST.search(text):
-            return AgentResult(Handoff("customer asked for a human", summary, sentiment), "The customer asked to talk to a person.")
+        text, policy = context.message, context.policy
+        mood = signals.sentiment(text)
+        lang = signals.language(text)
+        summary = self.summary(context, mood)
 
+        topic = signals.forbidden_topic(text, list(context.forbidden_topics))
+        if topic:
+            return AgentResult(Handoff(f"forbidden topic: {topic}", summary, mood), f"The message is about “{topic}”, which the AI never answers.")
+        if signals.is_resolved(text):
+            return AgentResult(Resolve(), "The customer confirmed the problem is solved.")
+
+        if signals.asks_for_human(text):
+            if not policy.enabled or not policy.on_request:
+                return AgentResult(Reply(phrase("decline", lang)), "The customer asked for a person; handoff is off, so the AI keeps helping.")
+            if policy.gather_first and not has_described_problem(context):
+                return AgentResult(Reply(phrase("gather", lang)), "The customer asked for a person; the level asks for the problem first.")
+            if context.ai_replies_since_human >= policy.answers_before_request:
+                return AgentResult(Handoff("customer asked for a human", summary, mood), "The customer asked to talk to a person.")
+
+        if policy.on_frustration:
+            strikes = sum(signals.is_frustrated(t) for t in context.earlier_customer_messages + [text])
+            if signals.is_frustrated(text) and strikes >= policy.frustration_strikes:
+                return AgentResult(Handoff("customer is frustrated", summary, "frustrated"), "The customer is frustrated; a person should take over.")
+        if policy.on_unproductive:
+            if signals.is_repeat(text, context.earlier_customer_messages):
+                return AgentResult(Handoff("unproductive conversation", summary, mood), "The customer repeated themselves: the answers are not helping.")
+            if context.ai_replies_since_human >= policy.unproductive_after:
+                return AgentResult(
+                    Handoff("unproductive conversation", summary, mood),
+                    f"{context.ai_replies_since_human} AI replies without a solution.",
+                )
+
+        return self.answer_from_knowledge(context, lang, summary, mood)
+
+    def answer_from_knowledge(self, context: AgentContext, lang: str | None, summary: str, mood: str) -> AgentResult:
         started = time.monotonic()
-        hits = search.search(context.organization_id, text, limit=3)
+        hits = search.search(context.organization_id, context.message, locale=lang, limit=5)
+        if lang:  # the customer's language first, where the knowledge has it
+            hits.sort(key=lambda hit: not hit.locale.lower().startswith(lang))
         call = ToolCall(
             name="search_knowledge",
-            input={"query": text[:500]},
-            output=[{"title": h.title, "article_id": h.article_id, "score": round(h.score, 3)} for h in hits],
+            input={"query": context.message[:500], "locale": lang},
+            output=[{"title": h.title, "article_id": h.article_id, "locale": h.locale, "score": round(h.score, 3)} for h in hits],
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        query_terms = search.terms(text)
+        query_terms = search.terms(context.message)
         needed = min(2, len(query_terms))
         for hit in hits:
             article = db.session.get(KnowledgeArticle, hit.article_id)
-            if article is not None and covered_terms(query_terms, article) >= needed:
-                public = article.visibility == Visibility.PUBLIC
-                link = article.url if public else None
-                reply = Reply(written_for(context.channel, hit.passage or article.body[:600], link), [{"title": article.title, "url": link}])
-                reasoning = f"“{article.title}” covers the question ({covered_terms(query_terms, article)} of {len(query_terms)} key words)."
-                return AgentResult(reply, reasoning, [call])
+            if article is None or covered_terms(query_terms, article) < needed:
+                continue
+            link = article.url if article.visibility == Visibility.PUBLIC else None
+            reply = Reply(
+                written_for(context.channel, hit.passage or article.body[:600], link, lang), [{"title": article.title, "url": link}]
+            )
+            reasoning = f"“{article.title}” covers the question ({covered_terms(query_terms, article)} of {len(query_terms)} key words)."
+            return AgentResult(reply, reasoning, [call])
+        if not context.policy.enabled:
+            return AgentResult(Reply(phrase("unknown", lang)), "No article covers this; handoff is off, so the AI asks for more.", [call])
         return AgentResult(
-            Handoff("missing knowledge", summary, sentiment),
-            "No article in the knowledge covers this question, so a teammate should take it.",
-            [call],
+            Handoff("missing knowledge", summary, mood), "No article in the knowledge covers this question, so a teammate should take it.", [call]
         )
+
+    @staticmethod
+    def summary(context: AgentContext, mood: str) -> str:
+        """For the handoff note: the request, what was tried, the sentiment."""
+        asked = " / ".join(t[:200] for t in context.earlier_customer_messages[-2:] + [context.message])
+        tried = [t for role, t in context.transcript if role == "ai"]
+        attempts = f"The AI replied {len(tried)} time(s); last: “{tried[-1][:200]}”." if tried else "The AI had not replied yet."
+        return f"{context.contact} asked: {asked}\n{attempts}\nSentiment: {mood}."

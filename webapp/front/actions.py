@@ -11,7 +11,7 @@ import logging
 import time
 from typing import Callable
 
-from webapp.agent import Handoff, Reply
+from webapp.agent import Handoff, Reply, destinations
 from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontOutcomeUnknown, FrontUnavailable
@@ -99,9 +99,23 @@ def handoff_note(handoff: Handoff) -> str:
     )
 
 
-def hand_off(sender: Sender, session: SupportSession, message_id: str, handoff: Handoff, retrying: bool) -> None:
-    """Internal note first, then unassign, then re-read who has it (a Front rule may reassign)."""
+def hand_off(
+    sender: Sender, session: SupportSession, message_id: str, handoff: Handoff, retrying: bool, customer_message: str | None = None
+) -> None:
+    """Tell the customer, leave the internal note, then unassign, then re-read who has it (a
+    Front rule may reassign it)."""
     conversation_id = session.front_conversation_id
+    if customer_message:
+        sender.send_once(
+            lambda: sender.client.reply(
+                conversation_id, author_id=sender.ai_teammate_id, body=text_to_html(customer_message), text=customer_message
+            ),
+            lambda: sender.find_reply(conversation_id, customer_message),
+            check_first=retrying,
+        )
+        # Not tied to message_id: the handoff is not done until the note and unassign are.
+        session.record(EventKind.AI_REPLY, text=customer_message, handoff_notice_for=message_id)
+        db.session.commit()
     note = handoff_note(handoff)
     sender.send_once(
         lambda: sender.client.comment(conversation_id, author_id=sender.ai_teammate_id, body=note),
@@ -122,6 +136,19 @@ def hand_off(sender: Sender, session: SupportSession, message_id: str, handoff: 
         note=f"A Front rule reassigned it to {teammate_name(assignee)}." if assignee else "Unassigned in Front.",
     )
     db.session.commit()
+
+
+class FrontTeammates:
+    """The handoff destination that gives the conversation back to the team in Front."""
+
+    key = "front_teammates"
+    label = "Front teammates (unassign)"
+
+    def hand_off(self, *, sender, session, message_id, handoff, retrying, customer_message) -> None:
+        hand_off(sender, session, message_id, handoff, retrying, customer_message)
+
+
+destinations.register(FrontTeammates())
 
 
 def resolve(sender: Sender, session: SupportSession, message_id: str) -> None:

@@ -10,7 +10,9 @@ import time
 from contextlib import contextmanager
 
 from webapp import journal, redis_server
-from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for
+from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for, destinations
+from webapp.agent.policy import policy_for
+from webapp.agent.settings import handoff_message, settings_for
 from webapp.db import db
 from webapp.front import actions, events, rules, sessions
 from webapp.front.errors import FrontError, FrontNotFound
@@ -174,12 +176,15 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
 
 
 def decide_and_act(session: SupportSession, ai_teammate_id: str, client, message_id: str, text: str, retrying: bool) -> None:
+    agent_settings = settings_for(session.organization_id)
     context = AgentContext(
         organization_id=session.organization_id,
         channel=session.channel,
         contact=session.contact,
         message=text,
         transcript=sessions.transcript(session),
+        policy=policy_for(agent_settings),
+        forbidden_topics=tuple(agent_settings.topics) if agent_settings else (),
     )
     started = time.monotonic()
     result = agent_for(session.organization_id).decide(context)
@@ -198,7 +203,14 @@ def decide_and_act(session: SupportSession, ai_teammate_id: str, client, message
     if isinstance(decision, Reply):
         actions.send_reply(sender, session, message_id, decision, retrying)
     elif isinstance(decision, Handoff):
-        actions.hand_off(sender, session, message_id, decision, retrying)
+        destinations.for_channel(agent_settings, session.channel).hand_off(
+            sender=sender,
+            session=session,
+            message_id=message_id,
+            handoff=decision,
+            retrying=retrying,
+            customer_message=handoff_message(agent_settings, session.channel),
+        )
     elif isinstance(decision, Resolve):
         actions.resolve(sender, session, message_id)
 

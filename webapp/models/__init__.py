@@ -1,5 +1,6 @@
 """Every model, importable from one place (Alembic's autogenerate reads Base.metadata)."""
 
+from webapp.models.agent_settings import DEFAULT_MESSAGE_CLOSED, DEFAULT_MESSAGE_OPEN, AgentSettings, HandoffMode, OfficeHours
 from webapp.models.integration import Integration, IntegrationKind
 from webapp.models.knowledge import (
     KnowledgeArticle,
@@ -22,6 +23,11 @@ from webapp.models.types import utcnow
 from webapp.models.webhook_journal import JournalStatus, WebhookEvent
 
 __all__ = [
+    "DEFAULT_MESSAGE_CLOSED",
+    "DEFAULT_MESSAGE_OPEN",
+    "AgentSettings",
+    "HandoffMode",
+    "OfficeHours",
     "Channel",
     "EventKind",
     "Integration",

@@ -1,0 +1,90 @@
+"""What a customer message says about the conversation: a request for a person, frustration,
+a problem solved, a repeat, a forbidden topic, its language. Phrasings in English, French,
+German and Spanish."""
+
+from __future__ import annotations
+
+import re
+
+from webapp.text import normalized
+
+HUMAN_REQUEST = re.compile(
+    r"\b(human|real person|a person|live agent|an agent|agent please|representative|operator|someone real|"
+    r"talk to (a|an|some) ?(one|body|person)|speak (to|with) (a|an|some) ?(one|body|person|human|agent)|"
+    r"humain|une personne|un conseiller|un agent|parler à quelqu'un|quelqu'un de réel|"
+    r"mensch|echte person|mitarbeiter|mit jemandem sprechen|"
+    r"humano|una persona|un agente|representante|hablar con alguien)\b",
+    re.I,
+)
+FRUSTRATION = re.compile(
+    r"(!{2,}|\b(ridiculous|unacceptable|angry|furious|terrible|worst|useless|fed up|waste of time|"
+    r"inacceptable|ridicule|énervé|furieux|nul|marre|"
+    r"unverschämt|lächerlich|wütend|inakzeptabel|frechheit|"
+    r"inaceptable|ridículo|furioso|harto|pésimo)\b)",
+    re.I,
+)
+RESOLVED = re.compile(
+    r"\b(that (solved|fixed|worked)|(it )?works now|problem solved|all good( now)?|issue (is )?resolved|that did it|"
+    r"ça marche|c'est réglé|problème résolu|ça fonctionne|"
+    r"es funktioniert|hat geklappt|problem gelöst|"
+    r"ya funciona|problema resuelto|eso lo solucionó)\b",
+    re.I,
+)
+POSITIVE = re.compile(r"\b(thanks|thank you|great|appreciate|merci|danke|gracias)\b", re.I)
+SHOUTING = re.compile(r"\b[A-Z]{4,}\b")
+
+STOPWORDS = frozenset("a an and the of to for in on my is it i me please with about".split())
+
+
+def asks_for_human(text: str) -> bool:
+    return bool(HUMAN_REQUEST.search(text))
+
+
+def is_frustrated(text: str) -> bool:
+    return bool(FRUSTRATION.search(text)) or len(SHOUTING.findall(text)) >= 2
+
+
+def is_resolved(text: str) -> bool:
+    return bool(RESOLVED.search(text))
+
+
+def sentiment(text: str) -> str:
+    if is_frustrated(text):
+        return "frustrated"
+    return "positive" if POSITIVE.search(text) else "neutral"
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", normalized(text)) if w not in STOPWORDS}
+
+
+def is_repeat(text: str, earlier: list[str], threshold: float = 0.8) -> bool:
+    """The customer says (nearly) what they already said: the answer did not help."""
+    words = _words(text)
+    if len(words) < 3:
+        return False
+    return any(len(words & (other := _words(e))) / max(1, len(words | other)) >= threshold for e in earlier)
+
+
+def forbidden_topic(text: str, topics: list[str]) -> str | None:
+    """The first topic whose every meaningful word appears in the message (by its first four
+    letters, so 'pricing' meets 'price')."""
+    present = {w[:4] for w in re.findall(r"\w+", text.lower())}
+    for topic in topics:
+        needed = [w[:4] for w in re.findall(r"\w+", topic.lower()) if w not in STOPWORDS]
+        if needed and all(w in present for w in needed):
+            return topic
+    return None
+
+
+def language(text: str) -> str | None:
+    """ISO 639-1 code of the message's language, or None when too short to tell."""
+    if len(re.findall(r"\w+", text)) < 3:
+        return None
+    from langdetect import DetectorFactory, LangDetectException, detect
+
+    DetectorFactory.seed = 0  # deterministic answers
+    try:
+        return detect(text)
+    except LangDetectException:
+        return None
