@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from webapp import auth, health, inbox, knowledge, security, settings, templating
     from webapp.admin import rq_dashboard
+    from webapp.agent import views as agent_views
     from webapp.front import views as front_views
     from webapp.front import webhooks as front_webhooks
 
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(inbox.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(front_views.bp)
+    app.register_blueprint(agent_views.bp)
     app.register_blueprint(front_webhooks.bp)
     app.register_blueprint(knowledge.bp)
     rq_dashboard.init_app(app)

@@ -9,6 +9,7 @@ language where the knowledge has it, and a question no article covers is handed 
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -48,10 +49,17 @@ def phrase(key: str, lang: str | None) -> str:
 
 
 def covered_terms(query_terms: list[str], article: KnowledgeArticle) -> int:
-    """How many of the question's words the article contains (by 5-letter prefix, so
-    'shipping' meets 'shipped'): a gate against answering from a one-word coincidence."""
-    words = {w[:5] for w in re.findall(r"\w+", f"{article.title} {article.body}".lower())}
-    return sum(1 for term in query_terms if term[:5] in words)
+    """How many of the question's words the article contains, stem for stem in the article's
+    language ('shipping' meets 'ships')."""
+    lang = article.locale.split("-")[0]
+    words = signals.stems(f"{article.title} {article.body}", lang)
+    return sum(1 for stem in signals.stems(" ".join(query_terms), lang) if stem in words)
+
+
+def needed_terms(query_terms: list[str]) -> int:
+    """A third of the question's key words, at least one: enough to rule out a coincidence
+    in a long question without refusing a short one."""
+    return max(1, math.ceil(len(query_terms) / 3))
 
 
 def written_for(channel: Channel, passage: str, link: str | None, lang: str | None) -> str:
@@ -76,7 +84,7 @@ class DefaultAgent:
         lang = signals.language(text)
         summary = self.summary(context, mood)
 
-        topic = signals.forbidden_topic(text, list(context.forbidden_topics))
+        topic = signals.forbidden_topic(text, list(context.forbidden_topics), lang)
         if topic:
             return AgentResult(Handoff(f"forbidden topic: {topic}", summary, mood), f"The message is about “{topic}”, which the AI never answers.")
         if signals.is_resolved(text):
@@ -106,18 +114,19 @@ class DefaultAgent:
         return self.answer_from_knowledge(context, lang, summary, mood)
 
     def answer_from_knowledge(self, context: AgentContext, lang: str | None, summary: str, mood: str) -> AgentResult:
+        question = signals.HUMAN_REQUEST.sub(" ", context.message)  # "a human to tell me X" asks X
         started = time.monotonic()
-        hits = search.search(context.organization_id, context.message, locale=lang, limit=5)
+        hits = search.search(context.organization_id, question, locale=lang, limit=5)
         if lang:  # the customer's language first, where the knowledge has it
             hits.sort(key=lambda hit: not hit.locale.lower().startswith(lang))
         call = ToolCall(
             name="search_knowledge",
-            input={"query": context.message[:500], "locale": lang},
+            input={"query": question[:500], "locale": lang},
             output=[{"title": h.title, "article_id": h.article_id, "locale": h.locale, "score": round(h.score, 3)} for h in hits],
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        query_terms = search.terms(context.message)
-        needed = min(2, len(query_terms))
+        query_terms = search.terms(question)
+        needed = needed_terms(query_terms)
         for hit in hits:
             article = db.session.get(KnowledgeArticle, hit.article_id)
             if article is None or covered_terms(query_terms, article) < needed:

@@ -66,25 +66,37 @@ def is_repeat(text: str, earlier: list[str], threshold: float = 0.8) -> bool:
     return any(len(words & (other := _words(e))) / max(1, len(words | other)) >= threshold for e in earlier)
 
 
-def forbidden_topic(text: str, topics: list[str]) -> str | None:
-    """The first topic whose every meaningful word appears in the message (by its first four
-    letters, so 'pricing' meets 'price')."""
-    present = {w[:4] for w in re.findall(r"\w+", text.lower())}
+SNOWBALL = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian", "pt": "portuguese", "nl": "dutch"}
+
+
+def stems(text: str, lang: str | None = None) -> set[str]:
+    """The Snowball stems of a text's words ('pricing' and 'price' both give 'price')."""
+    import snowballstemmer
+
+    stemmer = snowballstemmer.stemmer(SNOWBALL.get(lang or "en", "english"))
+    return set(stemmer.stemWords(re.findall(r"\w+", text.lower())))
+
+
+def forbidden_topic(text: str, topics: list[str], lang: str | None = None) -> str | None:
+    """The first topic whose every meaningful word appears in the message, stem for stem."""
+    present = stems(text, lang) | stems(text)
     for topic in topics:
-        needed = [w[:4] for w in re.findall(r"\w+", topic.lower()) if w not in STOPWORDS]
-        if needed and all(w in present for w in needed):
+        needed = stems(" ".join(w for w in re.findall(r"\w+", topic.lower()) if w not in STOPWORDS), lang)
+        if needed and needed <= present:
             return topic
     return None
 
 
-def language(text: str) -> str | None:
-    """ISO 639-1 code of the message's language, or None when too short to tell."""
-    if len(re.findall(r"\w+", text)) < 3:
+def language(text: str, min_words: int = 4, min_probability: float = 0.85) -> str | None:
+    """ISO 639-1 code of the message's language, or None when it is too short or too unsure
+    to tell (a few words are easily mistaken: "talk to a human" reads as Finnish)."""
+    if len(re.findall(r"\w+", text)) < min_words:
         return None
-    from langdetect import DetectorFactory, LangDetectException, detect
+    from langdetect import DetectorFactory, LangDetectException, detect_langs
 
     DetectorFactory.seed = 0  # deterministic answers
     try:
-        return detect(text)
+        best = detect_langs(text)[0]
     except LangDetectException:
         return None
+    return best.lang if best.prob >= min_probability else None

@@ -31,7 +31,8 @@ POSTGRES_CONFIGS = {
 STOPWORDS = frozenset(
     "a an and are as at be but by can could do does for from has have how i if in is it me my "
     "of on or our please so that the their them there this to was we what when where which who "
-    "why will with would you your hi hello thanks thank".split()
+    "why will with would you your hi hello thanks thank want need tell know get like just also still "
+    "help hey dear regards".split()
 )
 MAX_TERMS = 24
 MAX_PAIR_TERMS = 8  # 28 pairs at most in PostgreSQL's "two of the words" query

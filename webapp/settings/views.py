@@ -30,11 +30,6 @@ def salesforce():
     return render_template("settings/salesforce.html", integration=integration(IntegrationKind.SALESFORCE))
 
 
-@bp.get("/handoff")
-def handoff():
-    return render_template("settings/handoff.html")
-
-
 def _member_of_my_org(user_id: int) -> User:
     member = db.session.get(User, user_id)
     if member is None or member.organization_id != current_user.organization_id:

@@ -1,0 +1,89 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from webapp.agent.office_hours import ScheduleError, parse_zone, parse_days, parse_time
+from webapp.agent.policy import LEVEL_NAMES
+
+LEVEL_HELP = {
+    0: "Never hands off; requests for a person are declined politely.",
+    1: "Hands off on any frustration, lack of progress, or request.",
+    2: "Tries to understand first; hands off on request once it has the basic information.",
+    3: "Needs a complete problem statement and tries several answers before escalating.",
+}
+CHANNELS = ("email", "web", "sms", "phone")
+
+
+class HandoffForm(FlaskForm):
+    mode = RadioField("Mode", choices=[SelectChoice("preset", "Preset level"), SelectChoice("advanced", "Advanced")], default="preset")
+    level = RadioField(
+        "Handoff level",
+        choices=[SelectChoice(str(n), f"{n} · {LEVEL_NAMES[n]} — {LEVEL_HELP[n]}") for n in range(4)],
+        default="1",
+    )
+    adv_enabled = BooleanField("Hand off at all (master switch)", default=True)
+    adv_on_frustration = BooleanField("Hand off when the customer is frustrated", default=True)
+    adv_on_unproductive = BooleanField("Hand off when the conversation is unproductive", default=True)
+    adv_unproductive_after = IntegerField(
+        "…after this many AI replies without progress", default=2, validators=[NumberRange(min=1, max=20)]
+    )
+    adv_on_request = BooleanField("Hand off when the customer asks for a person", default=True)
+    forbidden_topics = TextAreaField(
+        "Forbidden topics",
+        validators=[Length(max=10_000)],
+        description="One per line, in plain words (e.g. legal advice). A matching message is never answered by the AI; it is handed off.",
+    )
+    message_open = TextAreaField("Message at handoff, inside office hours", validators=[DataRequired(), Length(max=1000)])
+    message_closed = TextAreaField(
+        "Message at handoff, outside office hours",
+        validators=[DataRequired(), Length(max=1000)],
+        description="{next_opening} becomes when the team is back, e.g. “tomorrow at 09:00 (Europe/Paris time)”.",
+    )
+    office_hours = SelectField("Office hours", choices=[], description="Text channels only; phone calls are not affected.")
+
+
+def destination_fields(choices: list[SelectChoice]):
+    """One destination select per channel, added to the form class at request time."""
+    return {f"destination_{channel}": SelectField(f"Handoff destination for {channel}", choices=choices) for channel in CHANNELS}
+
+
+def parse_shift_lines(text: str) -> list[dict]:
+    """'monday_to_friday 09:00-17:00' per line → shift dicts; raises ScheduleError with the line."""
+    shifts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            days, hours = line.split()
+            start, end = hours.split("-")
+            parse_days(days), parse_time(start), parse_time(end)
+        except (ValueError, ScheduleError) as exc:
+            raise ScheduleError(f"line {number} (“{line}”): write it like monday_to_friday 09:00-17:00 ({exc})") from exc
+        shifts.append({"day_of_week": days.lower(), "start_time": start, "end_time": end})
+    if not shifts:
+        raise ScheduleError("add at least one shift, like monday_to_friday 09:00-17:00")
+    return shifts
+
+
+class OfficeHoursForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)], description="IANA name, like Europe/Paris or America/New_York.")
+    shifts = TextAreaField(
+        "Shifts",
+        validators=[DataRequired(), Length(max=2000)],
+        description="One per line: days and hours, e.g. monday_to_friday 09:00-17:00, saturday 10:00-14:00, friday 22:00-06:00 (across midnight), everyday.",
+    )
+
+    def validate_timezone(self, field):
+        try:
+            parse_zone(field.data)
+        except ScheduleError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate_shifts(self, field):
+        try:
+            parse_shift_lines(field.data)
+        except ScheduleError as exc:
+            raise ValidationError(str(exc)) from exc

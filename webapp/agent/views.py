@@ -1,0 +1,129 @@
+"""Handoff settings (``/settings/handoff``): level or advanced switches, forbidden topics,
+destinations per channel, the messages at handoff, and office hours."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields import SelectChoice
+
+from webapp.agent import destinations
+from webapp.agent import settings as agent_settings
+from webapp.agent.forms import CHANNELS, HandoffForm, OfficeHoursForm, destination_fields, parse_shift_lines
+from webapp.db import db
+from webapp.forms import ButtonForm
+from webapp.models import HandoffMode, OfficeHours
+from webapp.security import admin_required
+
+bp = Blueprint("handoff", __name__, url_prefix="/settings/handoff")
+
+
+def _schedules() -> list[OfficeHours]:
+    return list(db.session.scalars(select(OfficeHours).where(OfficeHours.organization_id == current_user.organization_id).order_by(OfficeHours.name)))
+
+
+def _handoff_form(from_request: bool) -> HandoffForm:
+    choices = [SelectChoice(d.key, d.label) for d in destinations.available()]
+    form_class = type("HandoffSettingsForm", (HandoffForm,), destination_fields(choices))
+    settings = agent_settings.get_or_create(current_user.organization_id)
+    if from_request:
+        form = form_class()
+    else:
+        advanced = settings.advanced or {}
+        data = {
+            "mode": settings.handoff_mode.value,
+            "level": str(settings.handoff_level),
+            "adv_enabled": advanced.get("enabled", True),
+            "adv_on_frustration": advanced.get("on_frustration", True),
+            "adv_on_unproductive": advanced.get("on_unproductive", True),
+            "adv_unproductive_after": advanced.get("unproductive_after", 2),
+            "adv_on_request": advanced.get("on_request", True),
+            "forbidden_topics": settings.forbidden_topics,
+            "message_open": settings.message_open,
+            "message_closed": settings.message_closed,
+            "office_hours": str(settings.office_hours_id or ""),
+        }
+        data.update({f"destination_{c}": (settings.destinations or {}).get(c, destinations.DEFAULT) for c in CHANNELS})
+        form = form_class(formdata=None, data=data)
+    form.office_hours.choices = [SelectChoice("", "None: always inside office hours")] + [
+        SelectChoice(str(s.id), f"{s.name} ({s.timezone})") for s in _schedules()
+    ]
+    return form
+
+
+def _render(form=None, hours_form=None, status=200):
+    db.session.commit()  # get_or_create may have added the row
+    return (
+        render_template(
+            "settings/handoff.html",
+            form=form or _handoff_form(from_request=False),
+            hours_form=hours_form or OfficeHoursForm(formdata=None),
+            schedules=_schedules(),
+            channels=CHANNELS,
+            button=ButtonForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("")
+def settings():
+    return _render()
+
+
+@bp.post("")
+@admin_required
+def save():
+    form = _handoff_form(from_request=True)
+    if not form.validate_on_submit():
+        return _render(form=form, status=400)
+    settings = agent_settings.get_or_create(current_user.organization_id)
+    settings.handoff_mode = HandoffMode(form.mode.data)
+    settings.handoff_level = int(form.level.data)
+    settings.advanced = {
+        "enabled": form.adv_enabled.data,
+        "on_frustration": form.adv_on_frustration.data,
+        "on_unproductive": form.adv_on_unproductive.data,
+        "unproductive_after": form.adv_unproductive_after.data,
+        "on_request": form.adv_on_request.data,
+    }
+    settings.forbidden_topics = form.forbidden_topics.data or ""
+    settings.message_open = form.message_open.data.strip()
+    settings.message_closed = form.message_closed.data.strip()
+    settings.office_hours_id = int(form.office_hours.data) if form.office_hours.data else None
+    settings.destinations = {c: getattr(form, f"destination_{c}").data for c in CHANNELS}
+    db.session.commit()
+    flash("Handoff settings saved.", "success")
+    return redirect(url_for("handoff.settings"))
+
+
+@bp.post("/office-hours")
+@admin_required
+def add_office_hours():
+    form = OfficeHoursForm()
+    if not form.validate_on_submit():
+        return _render(hours_form=form, status=400)
+    schedule = OfficeHours(
+        organization_id=current_user.organization_id,
+        name=form.name.data.strip(),
+        timezone=form.timezone.data.strip(),
+        shifts=parse_shift_lines(form.shifts.data),
+    )
+    db.session.add(schedule)
+    db.session.commit()
+    flash(f"Office hours “{schedule.name}” added. Choose them above to use them.", "success")
+    return redirect(url_for("handoff.settings"))
+
+
+@bp.post("/office-hours/<int:schedule_id>/delete")
+@admin_required
+def delete_office_hours(schedule_id: int):
+    schedule = db.session.get(OfficeHours, schedule_id)
+    if schedule is None or schedule.organization_id != current_user.organization_id:
+        abort(404)
+    if ButtonForm().validate_on_submit():
+        db.session.delete(schedule)
+        db.session.commit()
+        flash(f"Office hours “{schedule.name}” deleted.", "success")
+    return redirect(url_for("handoff.settings"))
