@@ -13,7 +13,7 @@ def _session():
     return db.session.scalar(select(SupportSession))
 
 
-def test_the_agent_answers_from_a_synced_article_with_its_link(source, help_centers, deliver, process):
+def test_the_agent_answers_from_a_synced_article_with_its_link(source, help_centers, deliver, process, client, auth):
     sync.run(source.id)
     help_centers.add_conversation("cnv_1", assignee=AI)
     deliver(help_centers.event(help_centers.add_message("cnv_1", "How long does shipping take for my order?")))
@@ -28,6 +28,10 @@ def test_the_agent_answers_from_a_synced_article_with_its_link(source, help_cent
     tool = session.events[1].payload
     assert tool["name"] == "search_knowledge" and tool["output"][0]["title"] == "Shipping times"
     assert session.events[3].payload["sources"] == [{"title": "Shipping times", "url": "https://help.acme.test/en/articles/kba_ship"}]
+
+    auth.login("owner@example.com")  # the Inbox shows this real run's reasoning and tool call
+    page = client.get(f"/inbox/{session.id}").get_data(as_text=True)
+    assert "search_knowledge" in page and "“Shipping times” covers the question" in page and "Decision: <strong>reply</strong>" in page
 
 
 def test_an_internal_article_informs_the_answer_but_is_never_linked(source, help_centers, deliver, process):
