@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(settings.bp)
     app.register_blueprint(front_views.bp)
     app.register_blueprint(agent_views.bp)
+    app.register_blueprint(agent_views.ai_bp)
     app.register_blueprint(front_webhooks.bp)
     app.register_blueprint(knowledge.bp)
     rq_dashboard.init_app(app)

@@ -13,6 +13,7 @@ SETTINGS_PAGES = [
     ("Handoff settings", "/settings/handoff", "Handoff settings"),
     ("Data Sources", "/data-sources", "Data Sources"),
     ("Knowledge", "/knowledge", "Knowledge"),
+    ("AI provider", "/settings/ai", "AI provider"),
     ("Organization and members", "/settings/organization", "Organization and members"),
 ]
 

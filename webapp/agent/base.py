@@ -87,8 +87,11 @@ def set_agent_factory(factory: AgentFactory | None) -> None:
 
 
 def agent_for(organization_id: int) -> Agent:
+    """The organization's LLM agent when one is configured and on; the built-in one otherwise."""
     if _factory is not None:
         return _factory(organization_id)
     from webapp.agent.default import DefaultAgent
+    from webapp.agent.provider import configured_llm
 
-    return DefaultAgent()
+    llm = configured_llm(organization_id)
+    return llm if llm is not None else DefaultAgent()

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
@@ -87,3 +87,18 @@ class OfficeHoursForm(FlaskForm):
             parse_shift_lines(field.data)
         except ScheduleError as exc:
             raise ValidationError(str(exc)) from exc
+
+
+class ProviderForm(FlaskForm):
+    base_url = StringField(
+        "Base URL",
+        validators=[DataRequired(), Length(max=500)],
+        description="Of any OpenAI-compatible Chat Completions API, e.g. https://api.openai.com/v1",
+    )
+    model = StringField("Model", validators=[DataRequired(), Length(max=200)])
+    api_key = PasswordField("API key", validators=[Length(max=1000)], description="Stored encrypted. Leave empty to keep the saved one.")
+    enabled = BooleanField("Use this provider (otherwise the built-in agent answers)")
+
+    def validate_base_url(self, field):
+        if not field.data.strip().lower().startswith(("https://", "http://")):
+            raise ValidationError("Enter a full http(s) address.")

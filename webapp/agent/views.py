@@ -10,10 +10,12 @@ from wtforms.fields import SelectChoice
 
 from webapp.agent import destinations
 from webapp.agent import settings as agent_settings
-from webapp.agent.forms import CHANNELS, HandoffForm, OfficeHoursForm, destination_fields, parse_shift_lines
+from webapp.agent import provider
+from webapp.agent.forms import CHANNELS, HandoffForm, OfficeHoursForm, ProviderForm, destination_fields, parse_shift_lines
+from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.forms import ButtonForm
-from webapp.models import HandoffMode, OfficeHours
+from webapp.models import HandoffMode, Integration, IntegrationKind, OfficeHours
 from webapp.security import admin_required
 
 bp = Blueprint("handoff", __name__, url_prefix="/settings/handoff")
@@ -127,3 +129,42 @@ def delete_office_hours(schedule_id: int):
         db.session.commit()
         flash(f"Office hours “{schedule.name}” deleted.", "success")
     return redirect(url_for("handoff.settings"))
+
+
+ai_bp = Blueprint("ai", __name__, url_prefix="/settings/ai")
+
+
+def _render_provider(form=None, status=200):
+    integration = provider.llm_integration(current_user.organization_id)
+    if form is None:
+        settings = (integration.settings or {}) if integration else {}
+        form = ProviderForm(formdata=None, data={"base_url": settings.get("base_url", ""), "model": settings.get("model", ""), "enabled": bool(integration and integration.enabled)})
+    key = ((integration.credentials or {}) if integration else {}).get("api_key")
+    return render_template("settings/ai.html", form=form, key_hint=secret_hint(key)), status
+
+
+@ai_bp.get("")
+def provider_settings():
+    return _render_provider()
+
+
+@ai_bp.post("")
+@admin_required
+def save_provider():
+    form = ProviderForm()
+    integration = provider.llm_integration(current_user.organization_id)
+    has_key = bool(integration and (integration.credentials or {}).get("api_key"))
+    if form.validate_on_submit() and not (form.enabled.data and not (form.api_key.data or has_key)):
+        if integration is None:
+            integration = Integration(organization_id=current_user.organization_id, kind=IntegrationKind.LLM, settings={})
+            db.session.add(integration)
+        integration.settings = {"base_url": form.base_url.data.strip().rstrip("/"), "model": form.model.data.strip()}
+        if form.api_key.data:
+            integration.credentials = {"api_key": form.api_key.data.strip()}
+        integration.enabled = form.enabled.data
+        db.session.commit()
+        flash("AI provider saved." + (" The LLM now answers." if integration.enabled else ""), "success")
+        return redirect(url_for("ai.provider_settings"))
+    if form.enabled.data and not (form.api_key.data or has_key):
+        form.api_key.errors = [*form.api_key.errors, "Enter the API key before switching the provider on."]
+    return _render_provider(form, 400)
