@@ -39,11 +39,12 @@ def main() -> None:
 
             results = {name: run(organization.id, cases) for name, cases in (("labelled", CASES), ("unseen", UNSEEN_CASES))}
 
-    for name, (decisions, articles, replies, misses, cases) in results.items():
+    for name, (decisions, articles, replies, misses, cases, wrong) in results.items():
         by_kind = Counter(expected for _, expected, _, _ in cases)
         print(f"{name} messages: {len(cases)} ({', '.join(f'{n} {k}' for k, n in sorted(by_kind.items()))})")
         print(f"  decision accuracy: {decisions}/{len(cases)} = {decisions / len(cases):.1%}")
         print(f"  article accuracy (replies): {articles}/{replies} = {articles / replies:.1%}")
+        print(f"  wrong answers sent to customers: {wrong}")
         if args.verbose and misses:
             print("\n".join(misses))
     decisions = sum(r[0] for r in results.values())
@@ -57,7 +58,7 @@ def run(organization_id: int, cases):
     from webapp.agent.policy import PRESETS
     from webapp.models import Channel
 
-    decisions = articles = replies = 0
+    decisions = articles = replies = wrong = 0
     misses = []
     for message, expected, article, earlier in cases:
         transcript = [("customer", text) for text in earlier] + [("customer", message)]
@@ -69,9 +70,10 @@ def run(organization_id: int, cases):
         if expected == "reply":
             replies += 1
             articles += chosen == article
+        wrong += decided == "reply" and (expected != "reply" or chosen != article)
         if decided != expected or (expected == "reply" and chosen != article):
             misses.append(f"  miss: {message!r}: expected {expected}/{article}, got {decided}/{chosen}")
-    return decisions, articles, replies, misses, cases
+    return decisions, articles, replies, misses, cases, wrong
 
 
 if __name__ == "__main__":

@@ -56,6 +56,17 @@ def covered_terms(query_terms: list[str], article: KnowledgeArticle) -> int:
     return sum(1 for stem in signals.stems(" ".join(query_terms), lang) if stem in words)
 
 
+def is_on_topic(query_terms: list[str], article: KnowledgeArticle, needed: int) -> bool:
+    """Enough of the question's words, and either one in the title or two in the text: a
+    single shared word in the body ('account', 'send') is a coincidence, not an answer."""
+    covered = covered_terms(query_terms, article)
+    if covered < needed:
+        return False
+    lang = article.locale.split("-")[0]
+    in_title = signals.stems(article.title, lang) & signals.stems(" ".join(query_terms), lang)
+    return bool(in_title) or covered >= 2
+
+
 def needed_terms(query_terms: list[str]) -> int:
     """A third of the question's key words, at least one: enough to rule out a coincidence
     in a long question without refusing a short one."""
@@ -129,7 +140,7 @@ class DefaultAgent:
         needed = needed_terms(query_terms)
         for hit in hits:
             article = db.session.get(KnowledgeArticle, hit.article_id)
-            if article is None or covered_terms(query_terms, article) < needed:
+            if article is None or not is_on_topic(query_terms, article, needed):
                 continue
             link = article.url if article.visibility == Visibility.PUBLIC else None
             reply = Reply(
