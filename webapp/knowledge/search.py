@@ -97,15 +97,18 @@ def _search_sqlite(words: list[str], params: dict):
 
 def _search_postgres(words: list[str], config: str, params: dict):
     """Articles with every word first; when they are fewer than asked for, articles with at
-    least two of the words. Both sets come from the GIN index and stay small, so ranking them
-    is cheap; an article sharing a single word with a question would not answer it anyway.
-    ts_rank rather than ts_rank_cd: it needs no positions."""
+    least a third of the words (any word for a short question, two of them for a longer one:
+    the bar the agent's on-topic check sets). Both sets come from the GIN index and stay
+    small, so ranking them is cheap. ts_rank rather than ts_rank_cd: it needs no positions."""
     quoted = [f"'{word}'" for word in words[:MAX_PAIR_TERMS]]
     rows = _ranked_postgres(" & ".join(quoted), config, params)
-    if len(rows) < params["limit"] and len(quoted) > 2:
-        pairs = " | ".join(f"({a} & {b})" for i, a in enumerate(quoted) for b in quoted[i + 1:])
+    if len(rows) < params["limit"] and len(quoted) > 1:
+        if len(quoted) <= 3:
+            wider = " | ".join(quoted)
+        else:
+            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(quoted) for b in quoted[i + 1:])
         seen = {row[0] for row in rows}
-        rows += [row for row in _ranked_postgres(pairs, config, params) if row[0] not in seen]
+        rows += [row for row in _ranked_postgres(wider, config, params) if row[0] not in seen]
     return rows[: params["limit"]]
 
 
