@@ -373,3 +373,14 @@ def test_the_inbox_shows_message_decision_reasoning_reply_and_handoff(client, au
         assert expected in page, expected
     listing = client.get("/inbox").get_data(as_text=True)
     assert "Order 42" in listing and "Handed off" in listing
+
+
+def test_events_arriving_after_a_disconnect_are_closed_quietly(deliver, fake_front, process, reply, integration):
+    fake_front.add_conversation("cnv_1", assignee=AI)
+    event = fake_front.event(fake_front.add_message("cnv_1", "Where is my order?"))
+    assert deliver(event).status_code == 200
+    integration.credentials = {"app_secret": integration.credentials["app_secret"]}
+    integration.enabled = False
+    db.session.commit()
+    process()
+    assert fake_front.calls == [] and db.session.scalar(select(WebhookEvent.status)) == JournalStatus.DONE

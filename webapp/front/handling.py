@@ -17,7 +17,7 @@ from webapp.db import db
 from webapp.front import actions, events, rules, sessions
 from webapp.front.errors import FrontError, FrontNotFound
 from webapp.front.events import EventGroup, FrontEvent
-from webapp.front.integration import client_for, front_integration, settings_of, teammate_name
+from webapp.front.integration import client_for, front_integration, is_connected, settings_of, teammate_name
 from webapp.models import EventKind, Integration, SessionStatus, SupportSession, WebhookEvent
 from webapp.text import html_to_text
 
@@ -57,8 +57,8 @@ def message_text(message: dict) -> str:
 
 def handle(entry: WebhookEvent) -> None:
     integration = front_integration(entry.organization_id)
-    if integration is None:
-        return
+    if not is_connected(integration):
+        return  # disconnected since the webhook arrived: there is nothing to fetch or answer with
     event = events.parse(json.loads(entry.payload))
     retrying = entry.attempts > 1
     if event.conversation_id is None:
