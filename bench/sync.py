@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0)
     args = parser.parse_args()
 
-    from tests.fakes.front import FrontServer
+    from webapp.sandbox.front import FrontServer
     from webapp import create_app
     from webapp.db import db
     from webapp.knowledge import sync

@@ -98,6 +98,21 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
+def live_server(app):
+    """Serves the test app on a free loopback port for the length of one test."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

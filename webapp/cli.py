@@ -144,7 +144,9 @@ def keys_rotate() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (serve, worker, scheduler, db_group, keys_group):
+    from webapp.sandbox.console import sandbox
+
+    for command in (serve, worker, scheduler, db_group, keys_group, sandbox):
         app.cli.add_command(command)
 
 
