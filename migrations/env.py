@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
 
 from webapp.db import Base, make_engine
 from webapp.knowledge.search import include_object

@@ -45,6 +45,15 @@ def admin_required(view):
     return wrapped
 
 
+def owned_or_404(model, row_id: int):
+    """The row of ``model`` with this id if it belongs to the current user's organization;
+    404 otherwise, so another organization's ids reveal nothing."""
+    row = db.session.get(model, row_id)
+    if row is None or row.organization_id != current_user.organization_id:
+        abort(404)
+    return row
+
+
 def any_user_exists() -> bool:
     return db.session.scalar(select(exists().where(User.id.isnot(None))))
 

@@ -9,7 +9,6 @@ language where the knowledge has it, and a question no article covers is handed 
 
 from __future__ import annotations
 
-import math
 import re
 import time
 
@@ -65,12 +64,6 @@ def is_on_topic(query_terms: list[str], article: KnowledgeArticle, needed: int) 
     lang = article.locale.split("-")[0]
     in_title = signals.stems(article.title, lang) & signals.stems(" ".join(query_terms), lang)
     return bool(in_title) or covered >= 2
-
-
-def needed_terms(query_terms: list[str]) -> int:
-    """A third of the question's key words, at least one: enough to rule out a coincidence
-    in a long question without refusing a short one."""
-    return max(1, math.ceil(len(query_terms) / 3))
 
 
 def written_for(channel: Channel, passage: str, link: str | None, lang: str | None) -> str:
@@ -137,7 +130,7 @@ class DefaultAgent:
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         query_terms = search.terms(question)
-        needed = needed_terms(query_terms)
+        needed = search.required_terms(len(query_terms))
         for hit in hits:
             article = db.session.get(KnowledgeArticle, hit.article_id)
             if article is None or not is_on_topic(query_terms, article, needed):

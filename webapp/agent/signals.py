@@ -5,6 +5,7 @@ German and Spanish."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from webapp.text import normalized
 
@@ -69,12 +70,16 @@ def is_repeat(text: str, earlier: list[str], threshold: float = 0.8) -> bool:
 SNOWBALL = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian", "pt": "portuguese", "nl": "dutch"}
 
 
-def stems(text: str, lang: str | None = None) -> set[str]:
-    """The Snowball stems of a text's words ('pricing' and 'price' both give 'price')."""
+@lru_cache(maxsize=None)
+def _stemmer(algorithm: str):
     import snowballstemmer
 
-    stemmer = snowballstemmer.stemmer(SNOWBALL.get(lang or "en", "english"))
-    return set(stemmer.stemWords(re.findall(r"\w+", text.lower())))
+    return snowballstemmer.stemmer(algorithm)
+
+
+def stems(text: str, lang: str | None = None) -> set[str]:
+    """The Snowball stems of a text's words ('pricing' and 'price' both give 'price')."""
+    return set(_stemmer(SNOWBALL.get(lang or "en", "english")).stemWords(re.findall(r"\w+", text.lower())))
 
 
 def forbidden_topic(text: str, topics: list[str], lang: str | None = None) -> str | None:

@@ -3,7 +3,7 @@ destinations per channel, the messages at handoff, and office hours."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
@@ -16,7 +16,7 @@ from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.forms import ButtonForm
 from webapp.models import HandoffMode, Integration, IntegrationKind, OfficeHours
-from webapp.security import admin_required
+from webapp.security import admin_required, owned_or_404
 
 bp = Blueprint("handoff", __name__, url_prefix="/settings/handoff")
 
@@ -121,9 +121,7 @@ def add_office_hours():
 @bp.post("/office-hours/<int:schedule_id>/delete")
 @admin_required
 def delete_office_hours(schedule_id: int):
-    schedule = db.session.get(OfficeHours, schedule_id)
-    if schedule is None or schedule.organization_id != current_user.organization_id:
-        abort(404)
+    schedule = owned_or_404(OfficeHours, schedule_id)
     if ButtonForm().validate_on_submit():
         db.session.delete(schedule)
         db.session.commit()

@@ -168,7 +168,9 @@ class FrontClient:
                 # acted, unless the connection never opened.
                 if send and not isinstance(exc, requests.exceptions.ConnectTimeout) and "refused" not in str(exc).lower():
                     raise FrontOutcomeUnknown(f"{method} {path}: connection lost after sending") from exc
-                error: FrontError = FrontUnavailable(f"Front could not be reached: {exc}")
+                error: FrontError = FrontUnavailable(
+                    f"Front could not be reached at {self.base_url} ({type(exc).__name__}). Check FRONT_API_URL and the network."
+                )
             except requests.Timeout as exc:
                 if send:
                     raise FrontOutcomeUnknown(f"{method} {path}: no answer within {self.timeout[1]}s") from exc

@@ -16,7 +16,9 @@ class SourceSettingsForm(FlaskForm):
     """What can be changed on a Front source after it is connected."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)], default="Front Help Center")
-    knowledge_bases = CheckboxesField("Help Centers", choices=[], validate_choice=True)
+    knowledge_bases = CheckboxesField(
+        "Help Centers", choices=[], validate_choice=True, validators=[DataRequired(message="Choose at least one Help Center.")]
+    )
     start_date = DateField("Import articles updated since", validators=[InputRequired()])
     help_center_url = URLField(
         "Public Help Center address",

@@ -50,6 +50,12 @@ class Hit:
     score: float  # higher is better, comparable only within one search
 
 
+def required_terms(count: int) -> int:
+    """How many of a question's key words an article must share to answer it: a third, at
+    least one. The agent's on-topic check and PostgreSQL's fallback query both use it."""
+    return max(1, -(-count // 3))
+
+
 def terms(query: str) -> list[str]:
     words = [w for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS and len(w) > 1]
     return list(dict.fromkeys(words))[:MAX_TERMS]
@@ -103,7 +109,7 @@ def _search_postgres(words: list[str], config: str, params: dict):
     quoted = [f"'{word}'" for word in words[:MAX_PAIR_TERMS]]
     rows = _ranked_postgres(" & ".join(quoted), config, params)
     if len(rows) < params["limit"] and len(quoted) > 1:
-        if len(quoted) <= 3:
+        if required_terms(len(quoted)) == 1:
             wider = " | ".join(quoted)
         else:
             wider = " | ".join(f"({a} & {b})" for i, a in enumerate(quoted) for b in quoted[i + 1:])

@@ -34,13 +34,17 @@ def start_timestamp(source: KnowledgeSource) -> float:
     return datetime.fromisoformat(value).replace(tzinfo=timezone.utc).timestamp()
 
 
+def ticketing_token(organization_id: int) -> str:
+    integration = front.front_integration(organization_id)
+    token = ((integration.credentials or {}) if integration else {}).get("api_token")
+    if not token:
+        raise SourceError("Front ticketing is not connected, so there is no token to reuse.")
+    return token
+
+
 def token_for(source: KnowledgeSource) -> str:
     if source.use_ticketing_token:
-        integration = front.front_integration(source.organization_id)
-        token = ((integration.credentials or {}) if integration else {}).get("api_token")
-        if not token:
-            raise SourceError("This source reuses the Front ticketing token, but Front is not connected.")
-        return token
+        return ticketing_token(source.organization_id)
     token = (source.credentials or {}).get("api_token")
     if not token:
         raise SourceError("This source has no API key.")

@@ -14,16 +14,9 @@ from webapp.knowledge import search, sources
 from webapp.forms import ButtonForm
 from webapp.knowledge.forms import ArticleForm, FrontSourceForm, SourceSettingsForm
 from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncSchedule, SyncStatus
-from webapp.security import admin_required
+from webapp.security import admin_required, owned_or_404
 
 bp = Blueprint("knowledge", __name__)
-
-
-def _my_source(source_id: int) -> KnowledgeSource:
-    source = db.session.get(KnowledgeSource, source_id)
-    if source is None or source.organization_id != current_user.organization_id:
-        abort(404)
-    return source
 
 
 def _center_choices(centers: list[dict]) -> list[SelectChoice]:
@@ -62,11 +55,7 @@ def data_sources():
 
 def _token_from(form) -> str:
     if form.use_ticketing_token.data:
-        integration = front.front_integration(current_user.organization_id)
-        token = ((integration.credentials or {}) if integration else {}).get("api_token")
-        if not token:
-            raise sources.SourceError("Front ticketing is not connected, so there is no token to reuse.")
-        return token
+        return sources.ticketing_token(current_user.organization_id)
     if not (form.api_token.data or "").strip():
         raise sources.SourceError("Enter an API key, or reuse the Front ticketing token.")
     return form.api_token.data.strip()
@@ -97,9 +86,7 @@ def add_front_source():
         form.api_token.errors = [*form.api_token.errors, str(exc)]
         return _render_sources(form, centers, 400)
     form.knowledge_bases.choices = _center_choices(centers)
-    if not form.validate_on_submit() or not form.knowledge_bases.data:
-        if not form.knowledge_bases.data:
-            form.knowledge_bases.errors = [*form.knowledge_bases.errors, "Choose at least one Help Center."]
+    if not form.validate_on_submit():
         return _render_sources(form, centers, 400)
     source = KnowledgeSource(
         organization_id=current_user.organization_id,
@@ -126,7 +113,7 @@ def add_front_source():
 
 @bp.route("/data-sources/<int:source_id>/edit", methods=["GET", "POST"])
 def edit_source(source_id: int):
-    source = _my_source(source_id)
+    source = owned_or_404(KnowledgeSource, source_id)
     if source.kind != SourceKind.FRONT:
         abort(404)
     if request.method == "POST":
@@ -170,9 +157,7 @@ def _render_edit(source, form, status=200):
 def _save_source(source: KnowledgeSource):
     form = SourceSettingsForm()
     form.knowledge_bases.choices = _center_choices(source.knowledge_bases)
-    if not form.validate_on_submit() or not form.knowledge_bases.data:
-        if not form.knowledge_bases.data:
-            form.knowledge_bases.errors = [*form.knowledge_bases.errors, "Choose at least one Help Center."]
+    if not form.validate_on_submit():
         return _render_edit(source, form, 400)
     source.name = form.name.data.strip()
     source.allow_internal = form.allow_internal.data
@@ -192,7 +177,7 @@ def _save_source(source: KnowledgeSource):
 @bp.post("/data-sources/<int:source_id>/sync")
 @admin_required
 def sync_now(source_id: int):
-    source = _my_source(source_id)
+    source = owned_or_404(KnowledgeSource, source_id)
     if ButtonForm().validate_on_submit() and source.kind == SourceKind.FRONT:
         if sources.request_sync(source):
             flash(f"Syncing {source.name}.", "success")
@@ -204,7 +189,7 @@ def sync_now(source_id: int):
 @bp.post("/data-sources/<int:source_id>/delete")
 @admin_required
 def delete_source(source_id: int):
-    source = _my_source(source_id)
+    source = owned_or_404(KnowledgeSource, source_id)
     if ButtonForm().validate_on_submit():
         count = sources.article_count(source.id)
         db.session.delete(source)
@@ -215,7 +200,7 @@ def delete_source(source_id: int):
 
 @bp.get("/data-sources/<int:source_id>/status")
 def source_status(source_id: int):
-    source = _my_source(source_id)
+    source = owned_or_404(KnowledgeSource, source_id)
     return jsonify(
         {
             "status": source.status.value,
@@ -295,9 +280,7 @@ def add_article():
 @bp.post("/knowledge/<int:article_id>/hidden")
 @admin_required
 def toggle_hidden(article_id: int):
-    article = db.session.get(KnowledgeArticle, article_id)
-    if article is None or article.organization_id != current_user.organization_id:
-        abort(404)
+    article = owned_or_404(KnowledgeArticle, article_id)
     if ButtonForm().validate_on_submit():
         article.hidden = not article.hidden
         db.session.commit()

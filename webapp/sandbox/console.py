@@ -10,6 +10,7 @@ unassignment) is printed.
 from __future__ import annotations
 
 import itertools
+import logging
 import json
 import sys
 import time
@@ -76,6 +77,7 @@ def activity_since(fake: FakeFront, conversation_id: str, since: float) -> list[
 @click.option("--wait", default=15.0, show_default=True, help="Seconds to wait for Switchboard's answer to each message.")
 def sandbox(port: int, webhook_url: str | None, app_secret: str, wait: float) -> None:
     """Run a fake Front on loopback and chat with Switchboard as a customer."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the chat, not every request, on screen
     fake = FakeFront(page_size=100)
     with FrontServer(fake, port=port):
         seed(fake)

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from typing import Callable
 
-TOKEN = "front-test-token-0123456789abcd"
+TOKEN = "sandbox-front-token-0123456789abcd"
 
 
 @dataclass

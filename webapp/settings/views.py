@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp.db import db
 from webapp.models import Integration, IntegrationKind, Role, User
-from webapp.security import admin_required
+from webapp.security import admin_required, owned_or_404
 from webapp.settings import members
 from webapp.forms import ButtonForm
 from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, RoleForm
@@ -28,13 +28,6 @@ def index():
 @bp.get("/integrations/salesforce")
 def salesforce():
     return render_template("settings/salesforce.html", integration=integration(IntegrationKind.SALESFORCE))
-
-
-def _member_of_my_org(user_id: int) -> User:
-    member = db.session.get(User, user_id)
-    if member is None or member.organization_id != current_user.organization_id:
-        abort(404)
-    return member
 
 
 def _render_organization(org_form=None, add_form=None, status=200):
@@ -95,7 +88,7 @@ def add_member():
 @bp.post("/organization/members/<int:user_id>/role")
 @admin_required
 def change_role(user_id: int):
-    member = _member_of_my_org(user_id)
+    member = owned_or_404(User, user_id)
     form = RoleForm()
     if not form.validate_on_submit():
         flash("Choose one of the listed roles.", "error")
@@ -112,7 +105,7 @@ def change_role(user_id: int):
 @bp.post("/organization/members/<int:user_id>/remove")
 @admin_required
 def remove_member(user_id: int):
-    member = _member_of_my_org(user_id)
+    member = owned_or_404(User, user_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
