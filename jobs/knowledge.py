@@ -11,11 +11,12 @@ from webapp.queue import NO_RETRY, RETRY_TRANSIENT, get_job_logger, job, job_is_
 
 log = get_job_logger(__name__)
 
-# A sync still "syncing" this long after it started belonged to a dead worker.
-STALE_SYNC = timedelta(hours=3)
+# A sync may take this long; one still "syncing" after it belonged to a dead worker.
+SYNC_TIMEOUT = 3 * 3600
+STALE_SYNC = timedelta(seconds=SYNC_TIMEOUT)
 
 
-@job("knowledge", timeout=sync.LOCK_SECONDS, retry=RETRY_TRANSIENT)
+@job("knowledge", timeout=SYNC_TIMEOUT, retry=RETRY_TRANSIENT)
 def sync_knowledge_source(source_id: int) -> dict | None:
     report = sync.run(source_id)
     if report is None:

@@ -117,6 +117,9 @@ def from_environment(instance_path: Path) -> dict:
         "FRONT_RETRY_BACKOFF": float(os.environ.get("FRONT_RETRY_BACKOFF") or 1.0),
         "INBOX_PAGE_SIZE": parse_int(os.environ.get("INBOX_PAGE_SIZE"), 25),
         "JOURNAL_SWEEP_AFTER_SECONDS": parse_int(os.environ.get("JOURNAL_SWEEP_AFTER_SECONDS"), 60),
+        # How long a killed worker's claims (its webhook event, its conversation) outlive it.
+        # Renewed every third of it while a job runs, so it bounds only recovery, not job length.
+        "WORKER_LEASE_SECONDS": max(3, parse_int(os.environ.get("WORKER_LEASE_SECONDS"), 30)),
         "HOST": os.environ.get("HOST", "127.0.0.1"),
         "PORT": parse_int(os.environ.get("PORT"), 5000),
         "WEB_CONCURRENCY": parse_int(os.environ.get("WEB_CONCURRENCY"), 2),

@@ -2,7 +2,8 @@
 
 A delivery is written here and committed before it is acknowledged; a job then claims the row
 (pending → processing, in one UPDATE) and hands it to the handler registered for its source.
-Rows whose job never ran (Redis was down) or died with its worker are found by the sweeper.
+The claim is a lease the job renews while it runs (see ``webapp.leases``). Rows whose job never
+ran (Redis was down) and rows whose lease ran out (the worker died) are found by the sweeper.
 """
 
 from __future__ import annotations
@@ -12,19 +13,20 @@ from datetime import timedelta
 from typing import Callable
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.db import db
+from webapp.leases import Renewal, lease_seconds
 from webapp.models import JournalStatus, WebhookEvent, utcnow
 from webapp.queue import job_is_live
 
 log = logging.getLogger(__name__)
 
-# One first try and the retries of RETRY_TRANSIENT; after that the row is failed for good.
+# One first try and the retries of RETRY_TRANSIENT; after that the row is failed for good. A
+# worker killed while holding the row used up an attempt too, so an event that kills its worker
+# every time (say, out of memory) ends failed instead of taking workers down forever.
 MAX_ATTEMPTS = 4
-# A row still "processing" this long after its claim belonged to a worker that died.
-STALE_PROCESSING = timedelta(minutes=15)
 
 Handler = Callable[[WebhookEvent], None]
 FailureHook = Callable[[WebhookEvent, BaseException], None]
@@ -78,13 +80,32 @@ def enqueue(entry_id: int) -> bool:
     return True
 
 
+def _lease_ran_out(now):
+    return and_(
+        WebhookEvent.status == JournalStatus.PROCESSING,
+        or_(WebhookEvent.lease_expires_at.is_(None), WebhookEvent.lease_expires_at < now),
+    )
+
+
 def claim(entry_id: int) -> WebhookEvent | None:
-    """Move a pending row to processing. None if another job has it or it is finished."""
+    """Take a pending row, or one whose worker died, for processing. None if another live job
+    has it or it is finished."""
     now = utcnow()
     claimed = db.session.execute(
         update(WebhookEvent)
-        .where(WebhookEvent.id == entry_id, WebhookEvent.status == JournalStatus.PENDING)
-        .values(status=JournalStatus.PROCESSING, attempts=WebhookEvent.attempts + 1, updated_at=now)
+        .where(
+            WebhookEvent.id == entry_id,
+            or_(
+                WebhookEvent.status == JournalStatus.PENDING,
+                and_(_lease_ran_out(now), WebhookEvent.attempts < MAX_ATTEMPTS),
+            ),
+        )
+        .values(
+            status=JournalStatus.PROCESSING,
+            attempts=WebhookEvent.attempts + 1,
+            updated_at=now,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -93,10 +114,29 @@ def claim(entry_id: int) -> WebhookEvent | None:
     return db.session.get(WebhookEvent, entry_id, populate_existing=True)
 
 
+def _renew_lease(engine, entry_id: int, attempt: int, seconds: int) -> None:
+    """Runs in the renewal thread, on a connection of its own. The attempt number fences it: a
+    worker that lost its row to another never extends the other's lease."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id == entry_id, WebhookEvent.status == JournalStatus.PROCESSING, WebhookEvent.attempts == attempt)
+            .values(lease_expires_at=utcnow() + timedelta(seconds=seconds))
+        )
+
+
+def holding(entry: WebhookEvent) -> Renewal:
+    """Keep the claim on ``entry`` alive for the length of a block."""
+    seconds = lease_seconds()
+    engine, entry_id, attempt = db.engine, entry.id, entry.attempts
+    return Renewal(lambda: _renew_lease(engine, entry_id, attempt, seconds), every=seconds / 3, what=f"journal row {entry_id}")
+
+
 def finish(entry: WebhookEvent) -> None:
     entry.status = JournalStatus.DONE
     entry.last_error = None
     entry.processed_at = entry.updated_at = utcnow()
+    entry.lease_expires_at = None
     db.session.commit()
 
 
@@ -108,6 +148,7 @@ def release_after_failure(entry: WebhookEvent, error: BaseException) -> bool:
     entry.status = JournalStatus.PENDING if retry else JournalStatus.FAILED
     entry.last_error = f"{type(error).__name__}: {error}"[:2000]
     entry.updated_at = utcnow()
+    entry.lease_expires_at = None
     db.session.commit()
     return retry
 
@@ -125,7 +166,8 @@ def process(entry_id: int) -> None:
         db.session.commit()
         return
     try:
-        handler(entry)
+        with holding(entry):
+            handler(entry)
     except Exception as exc:
         if release_after_failure(entry, exc):
             raise  # RQ's retry policy schedules the next attempt
@@ -149,24 +191,40 @@ def _report_final_failure(entry: WebhookEvent, error: BaseException) -> None:
 def sweep(pending_after: timedelta) -> list[int]:
     """Re-queue rows left behind. Returns the ids queued."""
     now = utcnow()
-    # A claim older than any job may run belongs to a dead worker: give the row back.
-    db.session.execute(
-        update(WebhookEvent)
-        .where(
-            WebhookEvent.status == JournalStatus.PROCESSING,
-            WebhookEvent.updated_at < now - STALE_PROCESSING,
-        )
-        .values(status=JournalStatus.PENDING, updated_at=now - pending_after)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    abandoned = take_back_abandoned(now, pending_after)
     ids = db.session.scalars(
         select(WebhookEvent.id)
         .where(WebhookEvent.status == JournalStatus.PENDING, WebhookEvent.updated_at <= now - pending_after)
         .order_by(WebhookEvent.id)
         .limit(1000)
     ).all()
-    queued = [entry_id for entry_id in ids if not job_is_live(job_id_for(entry_id)) and enqueue(entry_id)]
+    # A killed worker never tells RQ, which goes on listing its job as started: for those rows
+    # the lease, not RQ, says the job is dead. The claim keeps a late duplicate from running twice.
+    queued = [
+        entry_id for entry_id in ids if (entry_id in abandoned or not job_is_live(job_id_for(entry_id))) and enqueue(entry_id)
+    ]
     if queued:
         log.info("swept %d journal rows back onto the queue", len(queued))
     return queued
+
+
+def take_back_abandoned(now, pending_after: timedelta) -> set[int]:
+    """Rows whose lease ran out go back to pending, or to failed once their attempts are spent."""
+    rows = db.session.scalars(select(WebhookEvent).where(_lease_ran_out(now)).with_for_update(skip_locked=True)).all()
+    taken_back = set()
+    for entry in rows:
+        log.warning("journal row %s was abandoned by its worker (attempt %s)", entry.id, entry.attempts)
+        entry.lease_expires_at = None
+        if entry.attempts >= MAX_ATTEMPTS:
+            entry.status = JournalStatus.FAILED
+            entry.last_error = f"the worker died while processing it, {entry.attempts} times"
+            entry.updated_at = now
+        else:
+            entry.status = JournalStatus.PENDING
+            entry.updated_at = now - pending_after
+            taken_back.add(entry.id)
+    db.session.commit()
+    for entry in rows:
+        if entry.status == JournalStatus.FAILED:
+            _report_final_failure(entry, RuntimeError(entry.last_error))
+    return taken_back

@@ -100,19 +100,68 @@ def test_the_sweeper_leaves_recent_rows_and_rows_with_a_live_job_alone(world, ha
     assert journal.sweep(pending_after=timedelta(minutes=1)) == []
 
 
-def test_a_claim_left_by_a_dead_worker_is_taken_back(world, handled):
-    entry, _ = _deliver(world.organization())
-    journal.claim(entry.id)
+def _lease_runs_out(entry_id):
     db.session.execute(
-        update(WebhookEvent).where(WebhookEvent.id == entry.id).values(updated_at=utcnow() - journal.STALE_PROCESSING - timedelta(minutes=1))
+        update(WebhookEvent).where(WebhookEvent.id == entry_id).values(lease_expires_at=utcnow() - timedelta(seconds=1))
     )
     db.session.commit()
 
+
+def test_a_claim_left_by_a_dead_worker_is_taken_back_once_its_lease_runs_out(world, handled):
+    entry, _ = _deliver(world.organization())
+    journal.claim(entry.id)
+    assert journal.sweep(pending_after=timedelta(minutes=1)) == []  # the lease still stands
+    assert journal.claim(entry.id) is None
+
+    _lease_runs_out(entry.id)
     assert journal.sweep(pending_after=timedelta(minutes=1)) == [entry.id]
     run_worker()
     row = _status(entry.id)
-    assert row.status == JournalStatus.DONE and row.attempts == 2
+    assert row.status == JournalStatus.DONE and row.attempts == 2 and row.lease_expires_at is None
     assert handled("evt_1") == 1
+
+
+def test_a_retried_job_takes_over_a_row_whose_lease_ran_out(world, handled):
+    """RQ retries a job whose work horse was killed; the row it finds must not block it."""
+    entry, _ = _deliver(world.organization())
+    journal.claim(entry.id)
+    _lease_runs_out(entry.id)
+    journal.process(entry.id)
+    assert _status(entry.id).status == JournalStatus.DONE
+    assert handled("evt_1") == 1
+
+
+def test_an_event_that_kills_its_worker_every_time_ends_failed(world, handled):
+    entry, _ = _deliver(world.organization())
+    for _ in range(journal.MAX_ATTEMPTS):
+        assert journal.claim(entry.id) is not None
+        _lease_runs_out(entry.id)
+    assert journal.sweep(pending_after=timedelta(minutes=1)) == []
+    row = _status(entry.id)
+    assert row.status == JournalStatus.FAILED and "worker died" in row.last_error
+    assert handled("evt_1") == 0
+
+
+def test_a_running_job_keeps_renewing_its_lease(app, world):
+    app.config["WORKER_LEASE_SECONDS"] = 0.3  # renewed every 0.1 s
+    seen = []
+
+    def slow(entry):
+        import time
+
+        first = _status(entry.id).lease_expires_at
+        time.sleep(0.5)
+        seen.append((first, _status(entry.id).lease_expires_at))
+
+    journal.register_handler("slow", slow)
+    try:
+        entry, _ = journal.record_delivery(world.organization().id, "slow", "e1", None, "{}")
+        journal.process(entry.id)
+    finally:
+        journal._handlers.pop("slow", None)
+    first, later = seen[0]
+    assert later > first
+    assert _status(entry.id).status == JournalStatus.DONE
 
 
 def test_a_failing_handler_is_retried_then_marked_failed_with_its_error(world, handled):

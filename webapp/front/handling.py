@@ -9,7 +9,7 @@ import logging
 import time
 from contextlib import contextmanager
 
-from webapp import journal, redis_server
+from webapp import journal
 from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for, destinations
 from webapp.agent.policy import policy_for
 from webapp.agent.settings import handoff_message, settings_for
@@ -18,13 +18,13 @@ from webapp.front import actions, events, rules, sessions
 from webapp.front.errors import FrontError, FrontNotFound
 from webapp.front.events import EventGroup, FrontEvent
 from webapp.front.integration import client_for, front_integration, is_connected, settings_of, teammate_name
+from webapp.leases import redis_lock
 from webapp.models import EventKind, Integration, SessionStatus, SupportSession, WebhookEvent
 from webapp.text import html_to_text
 
 log = logging.getLogger(__name__)
 
 SOURCE = "front"
-LOCK_SECONDS = 300  # longer than one reply flow may take; released as soon as it ends
 LOCK_WAIT_SECONDS = 120
 
 
@@ -35,20 +35,10 @@ class ConversationBusy(RuntimeError):
 @contextmanager
 def conversation_lock(organization_id: int, conversation_id: str):
     """One reply flow per conversation at a time, across every worker."""
-    lock = redis_server.connection().lock(
-        f"switchboard:front:conversation:{organization_id}:{conversation_id}",
-        timeout=LOCK_SECONDS,
-        blocking_timeout=LOCK_WAIT_SECONDS,
-    )
-    if not lock.acquire():
-        raise ConversationBusy(f"conversation {conversation_id} is busy")
-    try:
+    with redis_lock(f"switchboard:front:conversation:{organization_id}:{conversation_id}", wait=LOCK_WAIT_SECONDS) as taken:
+        if not taken:
+            raise ConversationBusy(f"conversation {conversation_id} is busy")
         yield
-    finally:
-        try:
-            lock.release()
-        except Exception:  # expired: the next holder is already safe
-            log.warning("conversation lock for %s had expired", conversation_id)
 
 
 def message_text(message: dict) -> str:

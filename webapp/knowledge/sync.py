@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from webapp import redis_server
+from webapp.leases import redis_lock
 from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontForbidden
@@ -23,9 +23,6 @@ from webapp.models import KnowledgeArticle, KnowledgeSource, SyncStatus, Visibil
 from webapp.text import html_to_text
 
 log = logging.getLogger(__name__)
-
-LOCK_SECONDS = 3 * 3600
-
 
 @dataclass
 class SyncReport:
@@ -52,20 +49,14 @@ def article_url(source: KnowledgeSource, locale: str, slug: str | None) -> str |
 
 def run(source_id: int, client: FrontClient | None = None) -> SyncReport | None:
     """Sync one source. None when another sync of it is already running."""
-    lock = redis_server.connection().lock(f"switchboard:knowledge:sync:{source_id}", timeout=LOCK_SECONDS, blocking=False)
-    if not lock.acquire():
-        log.info("source %s is already syncing", source_id)
-        return None
-    try:
+    with redis_lock(f"switchboard:knowledge:sync:{source_id}", wait=0) as taken:
+        if not taken:
+            log.info("source %s is already syncing", source_id)
+            return None
         source = db.session.get(KnowledgeSource, source_id)
         if source is None:
             return None
         return _run_locked(source, client)
-    finally:
-        try:
-            lock.release()
-        except Exception:
-            log.warning("sync lock of source %s had expired", source_id)
 
 
 def _run_locked(source: KnowledgeSource, client: FrontClient | None) -> SyncReport:

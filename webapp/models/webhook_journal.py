@@ -21,7 +21,8 @@ class WebhookEvent(Base):
     """A webhook delivery, written before it is acknowledged and processed from here.
 
     The unique (organization, source, external id) makes a redelivery a no-op; the status and
-    attempts let the sweeper pick up rows whose job never ran or died.
+    attempts let the sweeper pick up rows whose job never ran or died. A row being processed
+    carries a lease its worker keeps renewing; a lease that ran out means the worker is gone.
     """
 
     __tablename__ = "webhook_journal"
@@ -42,3 +43,4 @@ class WebhookEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
