@@ -211,21 +211,27 @@ def test_handoff_comments_before_unassigning_and_records_summary_and_sentiment(d
     session = _session()
     assert session.status == SessionStatus.HANDED_OFF
     handoff = next(e for e in session.events if e.kind == EventKind.HANDOFF)
-    assert handoff.payload["sentiment"] == "frustrated" and handoff.payload["reassigned_to"] is None
+    assert handoff.payload["sentiment"] == "frustrated" and handoff.payload["note"] == "Unassigned in Front."
     [notice] = fake_front.replies("cnv_1")
     assert notice["text"] == "I'm passing you to a teammate who will reply here shortly."
     assert fake_front.spec_problems == []
 
 
-def test_handoff_records_a_reassignment_made_by_a_front_rule(deliver, fake_front, process, agent_decides):
+def test_a_reassignment_by_a_front_rule_after_a_handoff_shows_on_the_timeline(deliver, fake_front, process, agent_decides):
+    """Not read back after unassigning (that would be a fifth call): Front's event says it."""
     agent_decides(Handoff("missing knowledge", "Asked about invoices.", "neutral"))
     fake_front.add_conversation("cnv_1", assignee=AI)
     fake_front.reassign_on_unassign["cnv_1"] = HUMAN
-    deliver(fake_front.event(fake_front.add_message("cnv_1", "Invoice question")))
+    message = fake_front.add_message("cnv_1", "Invoice question")
+    deliver(fake_front.event(message))
     process()
-    handoff = next(e for e in _session().events if e.kind == EventKind.HANDOFF)
-    assert handoff.payload["reassigned_to"] == "Bob Builder"
-    assert handoff.payload["note"] == "A Front rule reassigned it to Bob Builder."
+    base = fake_front.event(message)["payload"]
+    deliver({**base, "id": "evt_rule", "type": "assign", "target": {"_meta": {"type": "teammate"}, "data": fake_front.teammates[HUMAN]}})
+    process()
+    session = _session()
+    assert [e.kind for e in session.events][-2:] == [EventKind.HANDOFF, EventKind.ASSIGNMENT]
+    assert session.events[-1].payload["message"] == "Assigned to Bob Builder."
+    assert session.status == SessionStatus.HANDED_OFF
 
 
 def test_resolve_archives_a_conversation_the_ai_still_owns(deliver, fake_front, process, agent_decides):

@@ -102,8 +102,11 @@ def handoff_note(handoff: Handoff) -> str:
 def hand_off(
     sender: Sender, session: SupportSession, message_id: str, handoff: Handoff, retrying: bool, customer_message: str | None = None
 ) -> None:
-    """Tell the customer, leave the internal note, then unassign, then re-read who has it (a
-    Front rule may reassign it)."""
+    """Tell the customer, leave the internal note, then unassign.
+
+    Who has the conversation next is not read back: if a Front rule reassigns it, Front's
+    assignment event puts that on the timeline, and a handoff stays within four calls to Front.
+    """
     conversation_id = session.front_conversation_id
     if customer_message:
         sender.send_once(
@@ -123,7 +126,6 @@ def hand_off(
         check_first=retrying,
     )
     sender.client.set_assignee(conversation_id, None)
-    assignee = sender.client.conversation(conversation_id).get("assignee") or None
     session.status = SessionStatus.HANDED_OFF
     session.record(
         EventKind.HANDOFF,
@@ -132,8 +134,7 @@ def hand_off(
         sentiment=handoff.sentiment,
         destination="Front teammates",
         message_id=message_id,
-        reassigned_to=teammate_name(assignee) if assignee else None,
-        note=f"A Front rule reassigned it to {teammate_name(assignee)}." if assignee else "Unassigned in Front.",
+        note="Unassigned in Front.",
     )
     db.session.commit()
 

@@ -125,7 +125,7 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
         except FrontNotFound:
             log.info("conversation %s is gone from Front; nothing to answer", event.conversation_id)
             return
-        message = client.message(event.message_id) if event.message_id else _latest_inbound(client, conversation["id"])
+        message = message_of(client, event, conversation["id"])
         if message is None:
             return
         session = sessions.session_for(integration.organization_id, conversation, message, event.conversation_id)
@@ -203,6 +203,18 @@ def decide_and_act(session: SupportSession, ai_teammate_id: str, client, message
         )
     elif isinstance(decision, Resolve):
         actions.resolve(sender, session, message_id)
+
+
+def message_of(client, event: FrontEvent, conversation_id: str) -> dict | None:
+    """The message the event is about. An application webhook carries only a preview of it (no
+    body, no author), so it is fetched; a rule webhook sent with full event data carries the
+    message itself, signed like the rest of the body, which saves a call to Front."""
+    if not event.message_id:
+        return _latest_inbound(client, conversation_id)
+    target = event.target
+    if target.get("id") == event.message_id and "is_inbound" in target and ("body" in target or "text" in target):
+        return target
+    return client.message(event.message_id)
 
 
 def _latest_inbound(client, conversation_id: str) -> dict | None:
