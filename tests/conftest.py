@@ -219,7 +219,12 @@ def instance_file(app, name: str) -> Path:
 
 
 def run_worker() -> bool:
-    """Drain every queue with a real RQ worker (forking a work horse per job), then return."""
+    """Drain every queue with a real RQ worker, then return.
+
+    Jobs run in a forked work horse here, so a job's end (which removes the database session)
+    does not detach the test's own rows; `switchboard worker` runs them in its own process
+    (tests/faults starts that one as a subprocess).
+    """
     from rq import Worker
 
     from webapp import redis_server

@@ -7,7 +7,21 @@ from webapp.db import db
 def test_healthz_is_public_and_ok_when_both_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "workers": 0}
+
+
+def test_healthz_counts_the_running_workers(app, client):
+    from rq import Worker
+
+    from webapp import redis_server
+    from webapp.queue import worker_queues
+
+    worker = Worker(worker_queues(), connection=redis_server.connection())
+    worker.register_birth()
+    try:
+        assert client.get("/healthz").json["workers"] == 1
+    finally:
+        worker.register_death()
 
 
 def test_healthz_says_503_when_redis_is_unreachable(app, client):

@@ -30,13 +30,15 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
         while time.monotonic() < deadline and process.poll() is None:
             try:
                 health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.3)
+                if health.json()["workers"]:
+                    break  # the RQ worker is up too
+            except requests.RequestException:  # not listening yet, or still starting up
+                pass
+            time.sleep(0.3)
         if health is None:
             process.terminate()
             pytest.fail("the web server never answered:\n" + process.communicate(timeout=30)[0])
-        assert health.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+        assert health.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "workers": 1}
         assert requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=2).headers["Location"].endswith("/setup")
         for generated in ("switchboard.db", "secret_key", "encryption_keys"):
             assert (tmp_path / generated).exists(), generated

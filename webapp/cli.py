@@ -79,12 +79,10 @@ def _supervise(processes: list[subprocess.Popen]) -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run one RQ worker on every queue, in priority order."""
-    from rq import Worker
+    from webapp.queue import make_worker, preload
 
-    from webapp import redis_server
-    from webapp.queue import worker_queues
-
-    Worker(worker_queues(), connection=redis_server.connection()).work(burst=burst, with_scheduler=True)
+    preload()
+    make_worker().work(burst=burst, with_scheduler=True)
 
 
 @click.command("scheduler")

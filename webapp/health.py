@@ -1,4 +1,5 @@
-"""``GET /healthz``: whether this process can reach its database and Redis."""
+"""``GET /healthz``: whether this process can reach its database and Redis, and how many job
+workers are running (with none, webhooks are journalled but nobody answers them)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,19 @@ def check_redis() -> str:
         return f"error: {type(exc).__name__}"
 
 
+def running_workers() -> int | None:
+    from rq import Worker
+
+    try:
+        return Worker.count(connection=redis_server.connection())
+    except (RedisError, OSError):
+        return None
+
+
 @bp.get("/healthz")
 @public
 def healthz():
     checks = {"database": check_database(), "redis": check_redis()}
     healthy = all(state == "ok" for state in checks.values())
-    return {"status": "ok" if healthy else "unavailable", "checks": checks}, (200 if healthy else 503)
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks, "workers": running_workers() if healthy else None}
+    return body, (200 if healthy else 503)

@@ -12,7 +12,7 @@ import logging
 from typing import Any, Callable
 
 from flask import current_app, has_app_context
-from rq import Queue, Retry, get_current_job
+from rq import Queue, Retry, SimpleWorker, get_current_job
 
 from webapp import redis_server
 
@@ -119,6 +119,29 @@ def job_is_live(job_id: str) -> bool:
     except NoSuchJobError:
         return False
     return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def make_worker() -> SimpleWorker:
+    """The worker ``switchboard worker`` runs.
+
+    Jobs run in the worker process itself, not in a work horse forked for each job as RQ does
+    by default: a fork, with its cold database and Redis connections, cost a reply more time
+    than the reply itself. What forking would isolate is handled here instead: every job's
+    database session is removed when it ends (``_run_in_context``), its time limit is still
+    enforced (SIGALRM), and if the worker dies mid-job the job's leases run out and it is
+    taken back (``webapp.leases``).
+    """
+    return SimpleWorker(worker_queues(), connection=redis_server.connection())
+
+
+def preload() -> None:
+    """Load once, before the first job, what jobs would otherwise each wait for: the job
+    modules, and the agent's language profiles and stemmers."""
+    import jobs.journal  # noqa: F401  (the webhook handlers register on import)
+    import jobs.knowledge  # noqa: F401
+    from webapp.agent import signals
+
+    signals.preload()
 
 
 def worker_queues() -> list[Queue]:

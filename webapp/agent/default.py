@@ -9,8 +9,10 @@ language where the knowledge has it, and a question no article covers is handed 
 
 from __future__ import annotations
 
+import functools
 import re
 import time
+from typing import Callable
 
 from webapp.agent import signals
 from webapp.agent.base import AgentContext, AgentResult, Handoff, Reply, Resolve, ToolCall
@@ -85,10 +87,12 @@ class DefaultAgent:
     def decide(self, context: AgentContext) -> AgentResult:
         text, policy = context.message, context.policy
         mood = signals.sentiment(text)
-        lang = signals.language(text)
+        # Detecting the language is the costliest step of a decision; it runs only when
+        # something depends on it.
+        lang = functools.cache(lambda: signals.language(text))
         summary = self.summary(context, mood)
 
-        topic = signals.forbidden_topic(text, list(context.forbidden_topics), lang)
+        topic = signals.forbidden_topic(text, list(context.forbidden_topics), lang()) if context.forbidden_topics else None
         if topic:
             return AgentResult(Handoff(f"forbidden topic: {topic}", summary, mood), f"The message is about “{topic}”, which the AI never answers.")
         if signals.is_resolved(text):
@@ -96,9 +100,9 @@ class DefaultAgent:
 
         if signals.asks_for_human(text):
             if not policy.enabled or not policy.on_request:
-                return AgentResult(Reply(phrase("decline", lang)), "The customer asked for a person; handoff is off, so the AI keeps helping.")
+                return AgentResult(Reply(phrase("decline", lang())), "The customer asked for a person; handoff is off, so the AI keeps helping.")
             if policy.gather_first and not has_described_problem(context):
-                return AgentResult(Reply(phrase("gather", lang)), "The customer asked for a person; the level asks for the problem first.")
+                return AgentResult(Reply(phrase("gather", lang())), "The customer asked for a person; the level asks for the problem first.")
             if context.ai_replies_since_human >= policy.answers_before_request:
                 return AgentResult(Handoff("customer asked for a human", summary, mood), "The customer asked to talk to a person.")
 
@@ -117,9 +121,13 @@ class DefaultAgent:
 
         return self.answer_from_knowledge(context, lang, summary, mood)
 
-    def answer_from_knowledge(self, context: AgentContext, lang: str | None, summary: str, mood: str) -> AgentResult:
+    def answer_from_knowledge(self, context: AgentContext, detect: Callable[[], str | None], summary: str, mood: str) -> AgentResult:
         question = signals.HUMAN_REQUEST.sub(" ", context.message)  # "a human to tell me X" asks X
         started = time.monotonic()
+        locales = search.languages(context.organization_id)
+        # With the knowledge in one language the answer is in it whatever the customer wrote,
+        # so the customer's language is not needed to choose.
+        lang = detect() if len(locales) > 1 else next(iter(locales), None)
         hits = search.search(context.organization_id, question, locale=lang, limit=5)
         if lang:  # the customer's language first, where the knowledge has it
             hits.sort(key=lambda hit: not hit.locale.lower().startswith(lang))
@@ -142,7 +150,7 @@ class DefaultAgent:
             reasoning = f"“{article.title}” covers the question ({covered_terms(query_terms, article)} of {len(query_terms)} key words)."
             return AgentResult(reply, reasoning, [call])
         if not context.policy.enabled:
-            return AgentResult(Reply(phrase("unknown", lang)), "No article covers this; handoff is off, so the AI asks for more.", [call])
+            return AgentResult(Reply(phrase("unknown", detect())), "No article covers this; handoff is off, so the AI asks for more.", [call])
         return AgentResult(
             Handoff("missing knowledge", summary, mood), "No article in the knowledge covers this question, so a teammate should take it.", [call]
         )

@@ -79,7 +79,7 @@ def _stemmer(algorithm: str):
 
 def stems(text: str, lang: str | None = None) -> set[str]:
     """The Snowball stems of a text's words ('pricing' and 'price' both give 'price')."""
-    return set(_stemmer(SNOWBALL.get(lang or "en", "english")).stemWords(re.findall(r"\w+", text.lower())))
+    return set(_stemmer(SNOWBALL.get(lang or "en", "english")).stemWords(set(re.findall(r"\w+", text.lower()))))
 
 
 def forbidden_topic(text: str, topics: list[str], lang: str | None = None) -> str | None:
@@ -90,6 +90,16 @@ def forbidden_topic(text: str, topics: list[str], lang: str | None = None) -> st
         if needed and needed <= present:
             return topic
     return None
+
+
+def preload() -> None:
+    """Load the language profiles (55 of them, most of a second) and the stemmers now, in a
+    process whose children will use them, instead of once per child."""
+    from langdetect import detector_factory
+
+    detector_factory.init_factory()
+    for algorithm in SNOWBALL.values():
+        _stemmer(algorithm)
 
 
 def language(text: str, min_words: int = 4, min_probability: float = 0.85) -> str | None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from webapp.db import db
+from webapp.models import KnowledgeArticle
 
 # Schema objects the migrations create that the models do not describe (see env.py).
 FTS_TABLE_PREFIX = "knowledge_articles_fts"
@@ -69,6 +70,14 @@ _VISIBLE = """
     a.organization_id = :organization_id AND NOT a.hidden
     AND (a.visibility = 'public' OR (:include_internal AND s.allow_internal))
 """
+
+
+def languages(organization_id: int) -> set[str]:
+    """The languages the organization's knowledge is written in ('en' for 'en-US')."""
+    locales = db.session.scalars(
+        select(KnowledgeArticle.locale).where(KnowledgeArticle.organization_id == organization_id).distinct()
+    )
+    return {locale.split("-")[0].lower() for locale in locales}
 
 
 def search(organization_id: int, query: str, *, locale: str | None = None, limit: int = 5, include_internal: bool = True) -> list[Hit]:
