@@ -1,26 +1,45 @@
 """A fake of the Front Core API on loopback: the sandbox behind ``switchboard sandbox``, the
 tests that run real RQ workers, and the benchmarks.
 
-It is a real HTTP server (a thread) that keeps Front's state (teammates, conversations,
+It is a real HTTP server (threaded) that keeps Front's state (teammates, conversations,
 messages, comments, assignees, knowledge bases), records every call, can check each call
-(the tests check them against Front's OpenAPI spec), and can be told to be slow or to fail.
+(the tests check them against Front's OpenAPI spec), and can be told to be slow
+(``latency``), to enforce a plan's rate limit (``rate_limit_per_minute``), to fail at random
+(``error_rate``) or to fail on cue (``fail()``).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import math
+import random
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from typing import Callable
-
 TOKEN = "sandbox-front-token-0123456789abcd"
+
+# Front counts its limits per rolling minute (https://dev.frontapp.com/docs/rate-limiting).
+RATE_LIMIT_WINDOW_SECONDS = 60.0
+# What an overloaded Front or its load balancer answers; 503 is the one Switchboard may resend.
+RANDOM_FAILURE_STATUSES = (502, 503, 500)
+
+# Application webhooks name their events differently from the Events API's core types.
+APPLICATION_EVENT_TYPES = {
+    "inbound": "inbound_received",
+    "outbound": "outbound_sent",
+    "assign": "assignee_changed",
+    "unassign": "assignee_changed",
+    "archive": "conversation_archived",
+}
 
 
 @dataclass
@@ -29,6 +48,23 @@ class Call:
     path: str
     body: object
     at: float
+    status: int = 0  # what the fake answered: 429 when the rate limit refused the call
+
+    @property
+    def succeeded(self) -> bool:
+        """The call did its work: not refused, not failed."""
+        return 0 < self.status < 400
+
+
+def _locked(method):
+    """The server answers on many threads while the sandbox or a test arranges state."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 @dataclass
@@ -60,16 +96,31 @@ class FakeFront:
     knowledge_bases: dict = field(default_factory=dict)
     kb_articles: dict = field(default_factory=dict)
     latency: float = 0.0  # seconds added to every answer, to watch progress or measure
+    # At most this many requests in any rolling minute, like a Front plan; None: no limit.
+    rate_limit_per_minute: int | None = None
+    error_rate: float = 0.0  # share of requests (0..1) answered with a random 5xx
+    seed: int = 0  # makes the random failures repeatable; read once, at creation
+    clock: Callable[[], float] = time.time  # epoch seconds; tests move it instead of waiting
+    sleep: Callable[[float], None] = time.sleep  # how latency is spent
+    rate_limited: int = 0  # requests refused with 429 by the rate limit
+    random_failures: int = 0  # requests answered with a 5xx because of error_rate
     # Called with (method, path, JSON body) for every request; returns a list of problems.
     request_check: Callable[[str, str, object], list] | None = None
 
     def __post_init__(self):
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError(f"error_rate is a share of requests, from 0 to 1, not {self.error_rate}")
+        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
+            raise ValueError("rate_limit_per_minute must be at least 1 (None for no limit)")
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
+        self._random = random.Random(self.seed)
+        self._admitted: deque[float] = deque()  # when each request of the current window came in
         self.url = ""
 
     # -- arranging ---------------------------------------------------------------------------
 
+    @_locked
     def add_teammate(self, teammate_id: str, first: str, last: str = "", email: str | None = None) -> dict:
         teammate = {
             "_links": {"self": f"{self.url}/teammates/{teammate_id}"},
@@ -86,12 +137,14 @@ class FakeFront:
         self.teammates[teammate_id] = teammate
         return teammate
 
+    @_locked
     def add_conversation(self, conversation_id: str, assignee: str | None = None, subject: str = "Help please") -> dict:
         conversation = {"id": conversation_id, "subject": subject, "status": "assigned" if assignee else "unassigned", "assignee_id": assignee}
         self.conversations[conversation_id] = conversation
         self.comments.setdefault(conversation_id, [])
         return conversation
 
+    @_locked
     def add_message(self, conversation_id: str, text: str, *, inbound: bool = True, author: str | None = None,
                     message_type: str = "email", sender: tuple[str, str] = ("Grace Hopper", "grace@example.com")) -> dict:
         message_id = f"msg_{next(self._ids)}"
@@ -100,7 +153,7 @@ class FakeFront:
             "id": message_id,
             "type": message_type,
             "is_inbound": inbound,
-            "created_at": time.time(),
+            "created_at": self.clock(),
             "blurb": text[:50],
             "body": f"<p>{text}</p>",
             "text": text,
@@ -110,43 +163,77 @@ class FakeFront:
             "conversation_id": conversation_id,
         }
         self.messages[message_id] = message
+        conversation = self.conversations.get(conversation_id)
+        if inbound and conversation and conversation["status"] == "archived":
+            # A customer writing again reopens an archived conversation in Front.
+            conversation["status"] = "assigned" if conversation["assignee_id"] else "unassigned"
         return message
 
+    @_locked
     def assign(self, conversation_id: str, teammate_id: str | None) -> None:
-        self.conversations[conversation_id]["assignee_id"] = teammate_id
+        conversation = self.conversations[conversation_id]
+        conversation["assignee_id"] = teammate_id
+        if conversation["status"] != "archived":
+            conversation["status"] = "assigned" if teammate_id else "unassigned"
 
+    @_locked
+    def archive(self, conversation_id: str) -> None:
+        self.conversations[conversation_id]["status"] = "archived"
+
+    @_locked
     def taken_by(self, conversation_id: str, teammate_id: str, after_reads: int = 1) -> None:
         """A human takes the conversation right after Switchboard has read it ``after_reads`` times."""
         self.taken_after_reads[conversation_id] = (teammate_id, after_reads)
 
+    @_locked
     def merge(self, old_id: str, into: str) -> None:
         self.conversations[old_id]["merged_into"] = into
 
+    @_locked
     def fail(self, method: str, path: str, status: int, times: int = 1, headers: dict | None = None, body: dict | None = None):
         """The next ``times`` matching calls answer ``status`` (path is a regex)."""
         self.failures.append(Failure(method, re.compile(path), status, headers or {}, times, body))
 
-    def event(self, message: dict, event_type: str = "inbound", envelope: bool = True, event_id: str | None = None) -> dict:
-        """A webhook body for ``message``: an application envelope, or a plain rule event."""
-        conversation_id = message["conversation_id"]
+    @_locked
+    def event(self, message: dict | None = None, event_type: str = "inbound", envelope: bool = True,
+              event_id: str | None = None, *, conversation_id: str | None = None, teammate_id: str | None = None,
+              by: str | None = None) -> dict:
+        """A webhook body: an application envelope, or a plain rule event.
+
+        Message events (``inbound``, ``outbound``) target ``message``. Conversation events name
+        ``conversation_id``: ``assign`` targets the teammate ``teammate_id``; ``unassign`` and
+        ``archive`` have no target, as in Front's Events API. ``by`` is the teammate who acted.
+        """
+        if message is not None:
+            conversation_id = message["conversation_id"]
+            event_id = event_id or f"evt_{message['id']}_{event_type}"
+            source = {"_meta": {"type": "inboxes"}, "data": []}
+            target = {"_meta": {"type": "message"}, "data": {"id": message["id"], "_links": message["_links"], "blurb": message["blurb"]}}
+        else:
+            # Each change is its own event: Switchboard drops a repeated event id as a redelivery.
+            event_id = event_id or f"evt_{next(self._ids)}_{event_type}"
+            source = {"_meta": {"type": "teammate"}, "data": self.teammates[by]} if by else {"_meta": {"type": "rule"}, "data": {}}
+            target = {"_meta": {"type": "teammate"}, "data": self.teammates[teammate_id]} if teammate_id else None
         event = {
-            "_links": {"self": f"{self.url}/events/evt_x"},
-            "id": event_id or f"evt_{message['id']}_{event_type}",
+            "_links": {"self": f"{self.url}/events/{event_id}"},
+            "id": event_id,
             "type": event_type,
-            "emitted_at": time.time(),
+            "emitted_at": self.clock(),
             "conversation": {"id": conversation_id, "subject": self.conversations[conversation_id]["subject"]},
-            "source": {"_meta": {"type": "inboxes"}, "data": []},
-            "target": {"_meta": {"type": "message"}, "data": {"id": message["id"], "_links": message["_links"], "blurb": message["blurb"]}},
+            "source": source,
+            "target": target,
         }
         if not envelope:
             return event
-        app_type = {"inbound": "inbound_received", "outbound": "outbound_sent"}.get(event_type, event_type)
+        app_type = APPLICATION_EVENT_TYPES.get(event_type, event_type)
         return {"type": app_type, "authorization": {"id": self.company["id"]}, "payload": event}
 
+    @_locked
     def add_knowledge_base(self, kb_id: str, name: str, kb_type: str = "external", locales=("en",)) -> dict:
         self.knowledge_bases[kb_id] = {"id": kb_id, "name": name, "type": kb_type, "locales": list(locales)}
         return self.knowledge_bases[kb_id]
 
+    @_locked
     def add_article(self, kb_id: str, article_id: str, title: str, html: str, *, status: str = "published",
                     locales: dict | None = None, updated_at: float | None = None) -> dict:
         """``locales`` maps a locale to (title, html) for translations; the first locale is the KB's."""
@@ -155,42 +242,60 @@ class FakeFront:
         for locale, (t, h) in (locales or {}).items():
             contents[locale] = {"name": t, "content": h, "status": status}
         article = {"id": article_id, "kb_id": kb_id, "slug": f"/articles/{article_id}", "contents": contents,
-                   "updated_at": updated_at or time.time(), "created_at": time.time()}
+                   "updated_at": updated_at or self.clock(), "created_at": self.clock()}
         self.kb_articles[article_id] = article
         return article
 
+    @_locked
     def edit_article(self, article_id: str, html: str, title: str | None = None) -> None:
         article = self.kb_articles[article_id]
         for content in article["contents"].values():
             content["content"] = html
             if title:
                 content["name"] = title
-        article["updated_at"] = time.time() + 1
+        article["updated_at"] = self.clock() + 1
 
     # -- reading what happened ---------------------------------------------------------------
 
+    @_locked
     def calls_to(self, method: str, pattern: str) -> list[Call]:
         regex = re.compile(pattern)
         return [c for c in self.calls if c.method == method and regex.search(c.path)]
 
+    @_locked
     def replies(self, conversation_id: str) -> list[dict]:
         return [
             m for m in self.messages.values()
             if m["conversation_id"] == conversation_id and not m["is_inbound"] and m.get("sent_by_api")
         ]
 
+    @_locked
+    def comments_on(self, conversation_id: str) -> list[dict]:
+        return list(self.comments.get(conversation_id, []))
+
+    @_locked
+    def calls_since(self, since: float) -> list[Call]:
+        return [c for c in self.calls if c.at > since]
+
     # -- serving -----------------------------------------------------------------------------
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        if self.latency:
-            time.sleep(self.latency)
         body = request.get_json(silent=True) if request.data else None
+        # Slept before taking the lock, so a slow Front still answers many requests at once.
+        if self.latency:
+            self.sleep(self.latency)
         with self._lock:
-            self.calls.append(Call(request.method, request.path, body, time.time()))
+            call = Call(request.method, request.path, body, self.clock())
+            self.calls.append(call)
             if self.request_check is not None:
                 self.spec_problems.extend(self.request_check(request.method, request.path, body))
-            response = self._answer(request, body)
+            try:
+                response = self._answer(request, body, call.at)
+            except Exception:
+                call.status = 500  # what the server answers for an exception
+                raise
+            call.status = response.status_code
         return response(environ, start_response)
 
     def _json(self, data, status=200, headers=None) -> Response:
@@ -199,13 +304,51 @@ class FakeFront:
     def _error(self, status: int, message: str, headers=None) -> Response:
         return self._json({"_error": {"status": status, "title": "Error", "message": message}}, status, headers)
 
-    def _answer(self, request: Request, body) -> Response:
+    def _answer(self, request: Request, body, now: float) -> Response:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return self._error(401, "Invalid token")
+        admitted, limit_headers = self._count_against_rate_limit(now)
+        if not admitted:
+            self.rate_limited += 1
+            return self._error(429, "Rate limit exceeded. Retry after the number of seconds in Retry-After.", limit_headers)
+        response = self._answer_admitted(request, body)
+        for name, value in limit_headers.items():
+            response.headers.setdefault(name, value)  # an injected failure's own headers win
+        return response
+
+    def _count_against_rate_limit(self, now: float) -> tuple[bool, dict]:
+        """Admit the request if the rolling minute has room; either way, the headers Front
+        sends on every answer (and Retry-After on a refusal). A refused request takes no slot,
+        so a client that waits out Retry-After gets through."""
+        limit = self.rate_limit_per_minute
+        if limit is None:
+            return True, {}
+        admitted = self._admitted
+        while admitted and admitted[0] <= now - RATE_LIMIT_WINDOW_SECONDS:
+            admitted.popleft()
+        room = len(admitted) < limit
+        if room:
+            admitted.append(now)
+        # The oldest request in the window is the next to leave it, freeing a slot.
+        slot_frees_at = (admitted[0] if admitted else now) + RATE_LIMIT_WINDOW_SECONDS
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - len(admitted))),
+            "X-RateLimit-Reset": str(math.ceil(slot_frees_at)),  # epoch seconds, as Front documents
+        }
+        if not room:
+            headers["Retry-After"] = str(max(1, math.ceil(slot_frees_at - now)))
+        return room, headers
+
+    def _answer_admitted(self, request: Request, body) -> Response:
         for failure in self.failures:
             if failure.times > 0 and failure.method == request.method and failure.path.search(request.path):
                 failure.times -= 1
                 return self._json(failure.body or {"_error": {"status": failure.status, "message": "injected"}}, failure.status, failure.headers)
+        if self.error_rate and self._random.random() < self.error_rate:
+            self.random_failures += 1
+            status = self._random.choice(RANDOM_FAILURE_STATUSES)
+            return self._error(status, "Temporarily unavailable (one of the fake's random failures, see error_rate)")
         for prefix, message in self.forbidden.items():
             if request.path.startswith(prefix):
                 return self._error(403, message)
@@ -299,10 +442,10 @@ class FakeFront:
             return response
         if request.method == "PATCH" and rest == "":
             if body.get("status") == "archived":
-                conversation["status"] = "archived"
+                self.archive(cid)
             return Response("", status=204)
         if request.method == "PUT" and rest == "/assignee":
-            conversation["assignee_id"] = body.get("assignee_id") or self.reassign_on_unassign.get(cid)
+            self.assign(cid, body.get("assignee_id") or self.reassign_on_unassign.get(cid))
             return Response("", status=204)
         if request.method == "GET" and rest == "/messages":
             found = [self._message_json(m) for m in self.messages.values() if m["conversation_id"] == cid]
@@ -316,7 +459,7 @@ class FakeFront:
         if request.method == "GET" and rest == "/comments":
             return self._json({"_results": list(self.comments[cid]), "_pagination": {"next": None}})
         if request.method == "POST" and rest == "/comments":
-            comment = {"id": f"com_{next(self._ids)}", "body": body["body"], "author": self.teammates.get(body.get("author_id")), "posted_at": time.time()}
+            comment = {"id": f"com_{next(self._ids)}", "body": body["body"], "author": self.teammates.get(body.get("author_id")), "posted_at": self.clock()}
             self.comments[cid].append(comment)
             return self._json(comment, 201)
         return self._error(404, "Not found")
