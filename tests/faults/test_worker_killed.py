@@ -20,7 +20,7 @@ def _row() -> WebhookEvent:
 @pytest.mark.parametrize(
     "killed_while",
     [
-        "fetching the message",  # nothing was sent yet: the next worker sends it
+        "reading the conversation",  # nothing was sent yet: the next worker sends it
         "Front accepts the reply",  # Front has the reply, the worker never heard: not sent again
     ],
 )
@@ -29,8 +29,8 @@ def test_a_worker_killed_mid_reply_leaves_the_customer_exactly_one_reply(
 ):
     fake_front.add_conversation("cnv_1", assignee=AI)
     message = fake_front.add_message("cnv_1", "How long does shipping take?")
-    if killed_while == "fetching the message":
-        fake_front.hold("GET", f"/messages/{message['id']}")
+    if killed_while == "reading the conversation":
+        fake_front.hold("GET", "/conversations/cnv_1")
     else:
         fake_front.hold("POST", "/conversations/cnv_1/messages")
 

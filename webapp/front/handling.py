@@ -206,9 +206,9 @@ def decide_and_act(session: SupportSession, ai_teammate_id: str, client, message
 
 
 def message_of(client, event: FrontEvent, conversation_id: str) -> dict | None:
-    """The message the event is about. An application webhook carries only a preview of it (no
-    body, no author), so it is fetched; a rule webhook sent with full event data carries the
-    message itself, signed like the rest of the body, which saves a call to Front."""
+    """The message the event is about. An application webhook carries the whole message,
+    signed with the rest of the body, so it is used as it is; a rule webhook carries only a
+    preview (no body, no author), so the message is fetched."""
     if not event.message_id:
         return _latest_inbound(client, conversation_id)
     target = event.target

@@ -197,10 +197,12 @@ class FakeFront:
     @_locked
     def event(self, message: dict | None = None, event_type: str = "inbound", envelope: bool = True,
               event_id: str | None = None, *, conversation_id: str | None = None, teammate_id: str | None = None,
-              by: str | None = None) -> dict:
+              by: str | None = None, full: bool | None = None) -> dict:
         """A webhook body: an application envelope, or a plain rule event.
 
-        Message events (``inbound``, ``outbound``) target ``message``. Conversation events name
+        Message events (``inbound``, ``outbound``) target ``message``: the whole message, as
+        application webhooks send it (Front: "sends the full event payload"), or only a
+        preview (id, links, blurb), as rule webhooks do; ``full`` overrides. Conversation events name
         ``conversation_id``: ``assign`` targets the teammate ``teammate_id``; ``unassign`` and
         ``archive`` have no target, as in Front's Events API. ``by`` is the teammate who acted.
         """
@@ -208,7 +210,9 @@ class FakeFront:
             conversation_id = message["conversation_id"]
             event_id = event_id or f"evt_{message['id']}_{event_type}"
             source = {"_meta": {"type": "inboxes"}, "data": []}
-            target = {"_meta": {"type": "message"}, "data": {"id": message["id"], "_links": message["_links"], "blurb": message["blurb"]}}
+            preview = {"id": message["id"], "_links": message["_links"], "blurb": message["blurb"]}
+            data = self._message_json(message) if (envelope if full is None else full) else preview
+            target = {"_meta": {"type": "message"}, "data": data}
         else:
             # Each change is its own event: Switchboard drops a repeated event id as a redelivery.
             event_id = event_id or f"evt_{next(self._ids)}_{event_type}"
