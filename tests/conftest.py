@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from webapp.db import Base, db
 from webapp.models import Channel, Organization, Role, SessionStatus, SupportSession, User
 
 PASSWORD = "correct horse battery staple"
+
+# Hypothesis caches what it learns in .hypothesis/ under the working directory: keep it out of the checkout.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "switchboard-hypothesis"))
 
 
 @pytest.fixture(scope="session")

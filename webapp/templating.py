@@ -31,9 +31,13 @@ def pretty_json(value) -> str:
 
 def http_url(value) -> str:
     """Only http(s) links are rendered as links: a ``javascript:`` URL from synced data is text."""
-    if isinstance(value, str) and urlsplit(value.strip()).scheme in ("http", "https"):
-        return value.strip()
-    return ""
+    if not isinstance(value, str):
+        return ""
+    try:
+        scheme = urlsplit(value.strip()).scheme
+    except ValueError:  # "http://[": a broken address from synced data is not a link either
+        return ""
+    return value.strip() if scheme in ("http", "https") else ""
 
 
 def init_app(app: Flask) -> None:

@@ -1,10 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from webapp.agent.office_hours import ScheduleError, parse_zone, parse_days, parse_time
 from webapp.agent.policy import LEVEL_NAMES
+from webapp.forms import Form, api_token_characters
 
 LEVEL_HELP = {
     0: "Never hands off; requests for a person are declined politely.",
@@ -15,7 +15,7 @@ LEVEL_HELP = {
 CHANNELS = ("email", "web", "sms", "phone")
 
 
-class HandoffForm(FlaskForm):
+class HandoffForm(Form):
     mode = RadioField("Mode", choices=[SelectChoice("preset", "Preset level"), SelectChoice("advanced", "Advanced")], default="preset")
     level = RadioField(
         "Handoff level",
@@ -67,7 +67,7 @@ def parse_shift_lines(text: str) -> list[dict]:
     return shifts
 
 
-class OfficeHoursForm(FlaskForm):
+class OfficeHoursForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)], description="IANA name, like Europe/Paris or America/New_York.")
     shifts = TextAreaField(
@@ -89,14 +89,14 @@ class OfficeHoursForm(FlaskForm):
             raise ValidationError(str(exc)) from exc
 
 
-class ProviderForm(FlaskForm):
+class ProviderForm(Form):
     base_url = StringField(
         "Base URL",
         validators=[DataRequired(), Length(max=500)],
         description="Of any OpenAI-compatible Chat Completions API, e.g. https://api.openai.com/v1",
     )
     model = StringField("Model", validators=[DataRequired(), Length(max=200)])
-    api_key = PasswordField("API key", validators=[Length(max=1000)], description="Stored encrypted. Leave empty to keep the saved one.")
+    api_key = PasswordField("API key", validators=[Length(max=1000), api_token_characters], description="Stored encrypted. Leave empty to keep the saved one.")
     enabled = BooleanField("Use this provider (otherwise the built-in agent answers)")
 
     def validate_base_url(self, field):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ALIASES = {"everyday": DAYS, "every_day": DAYS, "weekdays": DAYS[:5], "weekends": DAYS[5:], "weekend": DAYS[5:]}
+MAX_ZONE_NAME = 64  # OfficeHours.timezone holds as much
 
 
 class ScheduleError(ValueError):
@@ -45,9 +46,14 @@ def parse_time(value: str) -> time:
 
 
 def parse_zone(name: str) -> ZoneInfo:
+    # The longest IANA name has 32 characters. A long one with many "/" would send the lookup
+    # through tzdata's packages one level per part, deep enough to exhaust the stack.
+    if len(name) > MAX_ZONE_NAME:
+        raise ScheduleError(f"{name[:MAX_ZONE_NAME]!r}… is not an IANA time zone (like Europe/Paris)")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    # OSError: a folder of the time zone database ("America"), not a zone.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ScheduleError(f"{name!r} is not an IANA time zone (like Europe/Paris)") from exc
 
 

@@ -1,11 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from webapp.forms import Form
 
 PASSWORD_RULES = [DataRequired(), Length(min=12, max=256, message="Use at least 12 characters.")]
 
 
-class SetupForm(FlaskForm):
+class SetupForm(Form):
     organization = StringField(
         "Organization name",
         validators=[DataRequired(), Length(max=200)],
@@ -19,7 +20,9 @@ class SetupForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
+    unchecked_fields = ("password",)
+
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     remember = BooleanField("Keep me logged in on this device")

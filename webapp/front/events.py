@@ -81,6 +81,18 @@ def _meta_type(part) -> str | None:
     return None
 
 
+def _storable(text: str) -> bool:
+    """Whether the journal can keep this as text: JSON may escape NUL (PostgreSQL refuses it)
+    and lone surrogates (no database driver encodes them), Front's ids never hold either."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def is_validation(body) -> bool:
     """Front's check when an application webhook is saved: ``{"type": "sync", ...}``."""
     return isinstance(body, dict) and body.get("type") == "sync" and "payload" not in body
@@ -94,18 +106,26 @@ def parse(body) -> FrontEvent:
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id:
         raise EventError("the event has no id")
+    if not _storable(event_id):
+        raise EventError("the event id contains a NUL character or an unpaired surrogate")
     core_type = event.get("type") if event is body else (event.get("type") or envelope_type)
     if not isinstance(core_type, str) or not core_type:
         raise EventError("the event has no type")
+    if not _storable(core_type):
+        raise EventError("the event type contains a NUL character or an unpaired surrogate")
     core_type = APPLICATION_TYPES.get(core_type, core_type)
     conversation = event.get("conversation") if isinstance(event.get("conversation"), dict) else {}
     target = _data(event.get("target"))
     message_id = target.get("id") if _meta_type(event.get("target")) == "message" else None
+    conversation_id = conversation.get("id")
+    for name, value in (("conversation", conversation_id), ("message", message_id)):
+        if isinstance(value, str) and not _storable(value):
+            raise EventError(f"the {name} id contains a NUL character or an unpaired surrogate")
     emitted_at = event.get("emitted_at")
     return FrontEvent(
         id=event_id,
         type=core_type,
-        conversation_id=conversation.get("id") if isinstance(conversation.get("id"), str) else None,
+        conversation_id=conversation_id if isinstance(conversation_id, str) else None,
         message_id=message_id if isinstance(message_id, str) else None,
         target=target,
         source=_data(event.get("source")),

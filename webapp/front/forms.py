@@ -1,15 +1,16 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from webapp.forms import Form, api_token_characters
+
 PLAN_LIMITS = [SelectChoice("50", "50 a minute (Starter)"), SelectChoice("100", "100 a minute (Growth)"), SelectChoice("200", "200 a minute (Scale)")]
 
 
-class ConnectForm(FlaskForm):
+class ConnectForm(Form):
     api_token = PasswordField(
         "API token",
-        validators=[DataRequired(message="Paste a Front API token."), Length(max=4096)],
+        validators=[DataRequired(message="Paste a Front API token."), Length(max=4096), api_token_characters],
         description=(
             "Front → Settings → Developers → API tokens. Give it Shared resources and Private "
             "resources (read and write). It is checked with Front before it is saved, then stored encrypted."
@@ -17,7 +18,7 @@ class ConnectForm(FlaskForm):
     )
 
 
-class AgentForm(FlaskForm):
+class AgentForm(Form):
     ai_teammate = SelectField(
         "AI teammate",
         choices=[],
@@ -38,7 +39,7 @@ class AgentForm(FlaskForm):
     )
 
 
-class WebhookSecretForm(FlaskForm):
+class WebhookSecretForm(Form):
     app_secret = PasswordField(
         "App secret",
         validators=[DataRequired(message="Paste the app secret."), Length(max=512)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from webapp.front.errors import FrontAuthError, FrontError, FrontForbidden
 from webapp.models import Integration, IntegrationKind
 from webapp.ratelimit import Priority, RateLimiter
 
+# secrets.token_urlsafe's alphabet; 64 characters is far above the 43 it makes.
+WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEFAULT_RATE_LIMIT = 50  # requests a minute: Front's smallest plan; admins raise it to their plan's
 
 # What Switchboard needs the token for, probed in this order on Connect.
@@ -90,7 +93,9 @@ def get_or_create(organization_id: int) -> Integration:
 
 
 def by_webhook_token(token: str) -> Integration | None:
-    if not token or len(token) > 64:
+    # Only what new_webhook_token makes is looked up: anything else (a NUL, which PostgreSQL
+    # refuses in a query) is an unknown URL, not a database error.
+    if not WEBHOOK_TOKEN.fullmatch(token):
         return None
     return db.session.scalar(
         select(Integration).where(Integration.webhook_token == token, Integration.kind == IntegrationKind.FRONT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import time
 from enum import StrEnum
 
@@ -41,7 +42,14 @@ def _timestamp_seconds(raw: str) -> float:
         value = float(raw)
     except ValueError as exc:
         raise SignatureError("X-Front-Request-Timestamp is not a number") from exc
+    if not math.isfinite(value):  # NaN is never "more than 5 minutes off": it would never go stale
+        raise SignatureError("X-Front-Request-Timestamp is not a number")
     return value / 1000 if value > 1e11 else value  # Front sends milliseconds; accept seconds too
+
+
+def _matches(expected: str, signature: str) -> bool:
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a header may carry any.
+    return hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace"))
 
 
 def verify(
@@ -54,9 +62,9 @@ def verify(
         age = (now if now is not None else time.time()) - _timestamp_seconds(timestamp)
         if abs(age) > MAX_AGE_SECONDS:
             raise SignatureError("stale X-Front-Request-Timestamp (more than 5 minutes off)")
-        if hmac.compare_digest(sign_application(secret, timestamp, body), signature.strip()):
+        if _matches(sign_application(secret, timestamp, body), signature):
             return SignatureKind.APPLICATION
         raise SignatureError("X-Front-Signature does not match")
-    if hmac.compare_digest(sign_legacy(secret, body), signature.strip()):
+    if _matches(sign_legacy(secret, body), signature):
         return SignatureKind.LEGACY
     raise SignatureError("X-Front-Signature does not match")

@@ -1,8 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField, URLField
 from wtforms.fields import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from webapp.forms import Form, strip_whitespace
 
 SCHEDULES = [SelectChoice("daily", "Daily"), SelectChoice("hourly", "Hourly"), SelectChoice("manual", "Manual (Sync now only)")]
 
@@ -12,7 +13,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SourceSettingsForm(FlaskForm):
+class SourceSettingsForm(Form):
     """What can be changed on a Front source after it is connected."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)], default="Front Help Center")
@@ -22,6 +23,7 @@ class SourceSettingsForm(FlaskForm):
     start_date = DateField("Import articles updated since", validators=[InputRequired()])
     help_center_url = URLField(
         "Public Help Center address",
+        filters=[strip_whitespace],
         validators=[Optional(), URL(require_tld=False, message="Enter a full address, like https://help.example.com"), Length(max=500)],
         description="Used to link public articles in answers: address/locale/slug. Leave empty for no links.",
     )
@@ -41,10 +43,10 @@ class FrontSourceForm(SourceSettingsForm):
     use_ticketing_token = BooleanField("Reuse the Front ticketing token instead")
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     body = TextAreaField("Body (Markdown)", validators=[DataRequired(), Length(max=200_000)])
-    url = URLField("Link (optional)", validators=[Optional(), URL(require_tld=False), Length(max=1000)])
+    url = URLField("Link (optional)", filters=[strip_whitespace], validators=[Optional(), URL(require_tld=False), Length(max=1000)])
     locale = StringField("Locale", validators=[DataRequired(), Length(max=16)], default="en")
     internal = BooleanField("Internal (use to answer, never link)")
 

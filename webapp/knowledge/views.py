@@ -11,7 +11,7 @@ from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.front import integration as front
 from webapp.knowledge import search, sources
-from webapp.forms import ButtonForm
+from webapp.forms import API_TOKEN_MESSAGE, ButtonForm, is_api_token
 from webapp.knowledge.forms import ArticleForm, FrontSourceForm, SourceSettingsForm
 from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncSchedule, SyncStatus
 from webapp.security import admin_required, owned_or_404
@@ -54,11 +54,15 @@ def data_sources():
 
 
 def _token_from(form) -> str:
+    """The key to list Help Centers with; read before the form is validated, so checked here."""
     if form.use_ticketing_token.data:
         return sources.ticketing_token(current_user.organization_id)
-    if not (form.api_token.data or "").strip():
+    token = (form.api_token.data or "").strip()
+    if not token:
         raise sources.SourceError("Enter an API key, or reuse the Front ticketing token.")
-    return form.api_token.data.strip()
+    if not is_api_token(token):
+        raise sources.SourceError(API_TOKEN_MESSAGE)
+    return token
 
 
 @bp.post("/data-sources/front/help-centers")

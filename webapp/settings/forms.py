@@ -1,9 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from webapp.auth.forms import PASSWORD_RULES
+from webapp.forms import Form
 from webapp.models import Role
 
 ROLE_CHOICES = [(Role.MEMBER.value, "Member"), (Role.ADMIN.value, "Admin"), (Role.OWNER.value, "Owner")]
@@ -13,11 +13,11 @@ def _role_choices() -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in ROLE_CHOICES]
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField("Organization name", validators=[DataRequired(), Length(max=200)])
 
 
-class AddMemberForm(FlaskForm):
+class AddMemberForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     role = SelectField(
@@ -31,5 +31,5 @@ class AddMemberForm(FlaskForm):
     )
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField("Role", choices=_role_choices())
