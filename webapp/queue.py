@@ -73,16 +73,23 @@ def job(queue: str, *, timeout: int = 180, retry: Retry | None = RETRY_TRANSIENT
                 return _run_in_context(func, args, kwargs)
 
         def enqueue(*args: Any, job_id: str | None = None, **kwargs: Any):
-            return get_queue(queue).enqueue(
-                run,
-                args=args,
-                kwargs=kwargs,
-                job_id=job_id,
-                job_timeout=timeout,
-                retry=_with_configured_intervals(retry),
-                result_ttl=result_ttl,
-                failure_ttl=FAILURE_TTL,
-            )
+            target = get_queue(queue)
+            # Handed a pipeline, RQ registers the queue and saves and pushes the job in one
+            # transaction: one round trip to Redis instead of two, on every webhook.
+            with target.connection.pipeline() as pipeline:
+                enqueued = target.enqueue(
+                    run,
+                    args=args,
+                    kwargs=kwargs,
+                    job_id=job_id,
+                    job_timeout=timeout,
+                    retry=_with_configured_intervals(retry),
+                    result_ttl=result_ttl,
+                    failure_ttl=FAILURE_TTL,
+                    pipeline=pipeline,
+                )
+                pipeline.execute()
+            return enqueued
 
         run.enqueue = enqueue
         run.queue_name = queue
