@@ -35,15 +35,22 @@ def serve(workers: int | None) -> None:
     python = sys.executable
     bind = f"{app.config['HOST']}:{app.config['PORT']}"
     commands = [
-        [python, "-m", "gunicorn", "--bind", bind, "--workers", str(app.config["WEB_CONCURRENCY"]),
-         "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
-         # One control socket per instance, so two Switchboards on one machine do not collide.
-         "--control-socket", str(Path(app.instance_path) / "gunicorn.ctl"), "app:app"],
+        web_command(bind, app.config["WEB_CONCURRENCY"], Path(app.instance_path)),
         [python, "-m", "webapp.cli", "scheduler"],
     ]
     commands += [[python, "-m", "webapp.cli", "worker"]] * (workers or app.config["WORKERS"])
     click.echo(f"Switchboard on {app.config['PUBLIC_URL']} (listening on {bind}); Ctrl+C stops it.")
     _supervise([subprocess.Popen(command, env=env) for command in commands])
+
+
+def web_command(bind: str, workers: int, instance_path: Path, wsgi_app: str = "app:app") -> list[str]:
+    """The web server as `switchboard serve` runs it (the benchmarks run exactly this too)."""
+    return [
+        sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
+        "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
+        # One control socket per instance, so two Switchboards on one machine do not collide.
+        "--control-socket", str(instance_path / "gunicorn.ctl"), wsgi_app,
+    ]
 
 
 def _supervise(processes: list[subprocess.Popen]) -> None:
