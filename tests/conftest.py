@@ -54,13 +54,15 @@ def _drop_everything(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory) -> str:
+def redis_url(tmp_path_factory):
     url = os.environ.get("TEST_REDIS_URL")
     if url:
-        return url
-    from webapp.redis_server import embedded_redis_url
+        yield url
+        return
+    from webapp.redis_server import embedded_redis_url, stop_embedded
 
-    return embedded_redis_url(tmp_path_factory.mktemp("redis"))
+    yield embedded_redis_url(tmp_path_factory.mktemp("redis"))
+    stop_embedded()
 
 
 @pytest.fixture(scope="session")

