@@ -130,8 +130,9 @@ class Chat:
         self._watch(since)
 
     def _watch(self, since: float) -> None:
-        """Print Switchboard's doings until it answers (and a moment more: a handoff's note and
-        unassignment come close together), or until ``wait`` runs out."""
+        """Print Switchboard's doings until it answers, or until ``wait`` runs out. After an AI
+        message, watch a few seconds more: a handoff's note and unassignment follow it, spaced
+        out by the API budget when Front's limit is low."""
         deadline = time.monotonic() + self.wait
         shown: set[tuple[float, str]] = set()
         while time.monotonic() < deadline:
@@ -140,7 +141,8 @@ class Chat:
                     shown.add(item)
                     self.echo(f"  {item[1]}")
                     if item[1].startswith(ANSWERS):
-                        deadline = min(deadline, time.monotonic() + 1)
+                        grace = 0.5 if item[1].startswith("Assignee") else 3.0
+                        deadline = min(deadline, time.monotonic() + grace)
             time.sleep(0.3)
         if not shown:
             self.echo("  (no answer yet: is the worker running? See the Inbox for the skip reason.)")
@@ -153,6 +155,14 @@ def knobs(fake: FakeFront, articles: int) -> str:
              if fake.rate_limit_per_minute else "no rate limit")
     errors = f"{fake.error_rate:.0%} of requests fail with 502/503/500" if fake.error_rate else "no random failures"
     return f"{latency}, {limit}, {errors}, {articles} Help Center articles"
+
+
+def last_step(webhook_url: str | None, interactive: bool) -> str:
+    if webhook_url:
+        return f"Chatting with Switchboard at {webhook_url}."
+    if interactive:
+        return "Run this command again with --webhook-url <that URL>, or paste the URL below."
+    return "Run this command again with --webhook-url <that URL>."
 
 
 def serve_until_stopped() -> None:
@@ -186,7 +196,7 @@ def sandbox(port: int, webhook_url: str | None, app_secret: str, wait: float, la
             f"2. Settings → Front: connect with the token {fake.token}, choose “Switchboard AI”, switch the AI on,\n"
             f"   save the app secret {app_secret!r}, and copy the webhook URL.\n"
             f"3. Data Sources: add a Front source with the same token to import the Sandbox Help Center.\n"
-            f"4. Run this command again with --webhook-url <that URL>, or paste the URL below."
+            f"4. {last_step(webhook_url, sys.stdin.isatty())}"
         )
         if webhook_url is None and sys.stdin.isatty():
             webhook_url = click.prompt("Webhook URL", default="", show_default=False).strip() or None
