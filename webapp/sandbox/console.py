@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 import sys
 import time
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ class Chat:
         self.conversation_id = self._next_conversation()
 
     def _next_conversation(self) -> str:
-        return f"cnv_sandbox_{next(self._numbers)}"
+        return f"cnv_sandbox_{self.fake.id_prefix}{next(self._numbers)}"
 
     def handle(self, line: str) -> None:
         text = line.strip()
@@ -187,7 +188,8 @@ def sandbox(port: int, webhook_url: str | None, app_secret: str, wait: float, la
             rate_limit: int | None, error_rate: float, articles: int) -> None:
     """Run a fake Front on loopback and chat with Switchboard as a customer."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the chat, not every request, on screen
-    fake = FakeFront(page_size=100, latency=latency / 1000, rate_limit_per_minute=rate_limit, error_rate=error_rate)
+    fake = FakeFront(page_size=100, latency=latency / 1000, rate_limit_per_minute=rate_limit, error_rate=error_rate,
+                     id_prefix=f"{secrets.token_hex(2)}_")
     with FrontServer(fake, port=port):
         seed(fake, generated=articles)
         click.echo(

@@ -95,6 +95,9 @@ class FakeFront:
     page_size: int = 2
     knowledge_bases: dict = field(default_factory=dict)
     kb_articles: dict = field(default_factory=dict)
+    # Put into every id the fake makes. Front's ids are unique for good; a sandbox started again
+    # must not hand Switchboard the ids of the last run's messages, which it remembers.
+    id_prefix: str = ""
     latency: float = 0.0  # seconds added to every answer, to watch progress or measure
     # At most this many requests in any rolling minute, like a Front plan; None: no limit.
     rate_limit_per_minute: int | None = None
@@ -147,7 +150,7 @@ class FakeFront:
     @_locked
     def add_message(self, conversation_id: str, text: str, *, inbound: bool = True, author: str | None = None,
                     message_type: str = "email", sender: tuple[str, str] = ("Grace Hopper", "grace@example.com")) -> dict:
-        message_id = f"msg_{next(self._ids)}"
+        message_id = f"msg_{self.id_prefix}{next(self._ids)}"
         message = {
             "_links": {"self": f"{self.url}/messages/{message_id}", "related": {"conversation": f"{self.url}/conversations/{conversation_id}"}},
             "id": message_id,
@@ -215,7 +218,7 @@ class FakeFront:
             target = {"_meta": {"type": "message"}, "data": data}
         else:
             # Each change is its own event: Switchboard drops a repeated event id as a redelivery.
-            event_id = event_id or f"evt_{next(self._ids)}_{event_type}"
+            event_id = event_id or f"evt_{self.id_prefix}{next(self._ids)}_{event_type}"
             source = {"_meta": {"type": "teammate"}, "data": self.teammates[by]} if by else {"_meta": {"type": "rule"}, "data": {}}
             target = {"_meta": {"type": "teammate"}, "data": self.teammates[teammate_id]} if teammate_id else None
         event = {
@@ -463,7 +466,7 @@ class FakeFront:
         if request.method == "GET" and rest == "/comments":
             return self._json({"_results": list(self.comments[cid]), "_pagination": {"next": None}})
         if request.method == "POST" and rest == "/comments":
-            comment = {"id": f"com_{next(self._ids)}", "body": body["body"], "author": self.teammates.get(body.get("author_id")), "posted_at": self.clock()}
+            comment = {"id": f"com_{self.id_prefix}{next(self._ids)}", "body": body["body"], "author": self.teammates.get(body.get("author_id")), "posted_at": self.clock()}
             self.comments[cid].append(comment)
             return self._json(comment, 201)
         return self._error(404, "Not found")
