@@ -132,25 +132,32 @@ def holding(entry: WebhookEvent) -> Renewal:
     return Renewal(lambda: _renew_lease(engine, entry_id, attempt, seconds), every=seconds / 3, what=f"journal row {entry_id}")
 
 
-def finish(entry: WebhookEvent) -> None:
-    entry.status = JournalStatus.DONE
-    entry.last_error = None
-    entry.processed_at = entry.updated_at = utcnow()
-    entry.lease_expires_at = None
+def _settle(entry_id: int, attempt: int, **values) -> bool:
+    """Write an attempt's outcome, fenced like the lease renewal: only while the row is still
+    this attempt's. False when a worker that took over a lapsed lease has it now."""
+    settled = db.session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == entry_id, WebhookEvent.status == JournalStatus.PROCESSING, WebhookEvent.attempts == attempt)
+        .values(updated_at=utcnow(), lease_expires_at=None, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
+    if not settled:
+        log.warning("journal row %s was taken over before attempt %s ended; its outcome is not recorded", entry_id, attempt)
+    return bool(settled)
 
 
-def release_after_failure(entry: WebhookEvent, error: BaseException) -> bool:
-    """Record a failed attempt. Returns True when the row may be tried again."""
+def finish(entry_id: int, attempt: int) -> None:
+    _settle(entry_id, attempt, status=JournalStatus.DONE, last_error=None, processed_at=utcnow())
+
+
+def release_after_failure(entry_id: int, attempt: int, error: BaseException) -> bool:
+    """Record a failed attempt. Returns True when the row may be tried again (by this job's
+    retry: a row another worker has taken over is left to it)."""
     db.session.rollback()
-    entry = db.session.get(WebhookEvent, entry.id, populate_existing=True)
-    retry = entry.attempts < MAX_ATTEMPTS
-    entry.status = JournalStatus.PENDING if retry else JournalStatus.FAILED
-    entry.last_error = f"{type(error).__name__}: {error}"[:2000]
-    entry.updated_at = utcnow()
-    entry.lease_expires_at = None
-    db.session.commit()
-    return retry
+    retry = attempt < MAX_ATTEMPTS
+    status = JournalStatus.PENDING if retry else JournalStatus.FAILED
+    return _settle(entry_id, attempt, status=status, last_error=f"{type(error).__name__}: {error}"[:2000]) and retry
 
 
 def process(entry_id: int) -> None:
@@ -158,6 +165,7 @@ def process(entry_id: int) -> None:
     if entry is None:
         log.info("journal row %s is not pending; nothing to do", entry_id)
         return
+    attempt = entry.attempts
     handler = handler_for(entry.source)
     if handler is None:
         entry.status = JournalStatus.FAILED
@@ -169,12 +177,13 @@ def process(entry_id: int) -> None:
         with holding(entry):
             handler(entry)
     except Exception as exc:
-        if release_after_failure(entry, exc):
+        if release_after_failure(entry_id, attempt, exc):
             raise  # RQ's retry policy schedules the next attempt
-        log.exception("journal row %s failed after %s attempts", entry_id, entry.attempts)
-        _report_final_failure(entry, exc)
+        if attempt >= MAX_ATTEMPTS:
+            log.exception("journal row %s failed after %s attempts", entry_id, attempt)
+            _report_final_failure(entry, exc)
         return
-    finish(entry)
+    finish(entry_id, attempt)
 
 
 def _report_final_failure(entry: WebhookEvent, error: BaseException) -> None:

@@ -131,6 +131,19 @@ def test_a_retried_job_takes_over_a_row_whose_lease_ran_out(world, handled):
     assert handled("evt_1") == 1
 
 
+def test_a_worker_whose_lease_lapsed_cannot_settle_the_row_another_took_over(world, handled):
+    entry, _ = _deliver(world.organization())
+    journal.claim(entry.id)  # attempt 1 stalls past its lease
+    _lease_runs_out(entry.id)
+    journal.claim(entry.id)  # attempt 2 takes over
+    journal.finish(entry.id, 1)
+    assert journal.release_after_failure(entry.id, 1, RuntimeError("late")) is False
+    row = _status(entry.id)
+    assert row.status == JournalStatus.PROCESSING and row.attempts == 2 and row.last_error is None
+    journal.finish(entry.id, 2)
+    assert _status(entry.id).status == JournalStatus.DONE
+
+
 def test_an_event_that_kills_its_worker_every_time_ends_failed(world, handled):
     entry, _ = _deliver(world.organization())
     for _ in range(journal.MAX_ATTEMPTS):
