@@ -1,11 +1,25 @@
 """Who may reach what, checked over every route the app has, so a new page cannot slip through."""
 
 import re
+from dataclasses import dataclass
 
 import pytest
+from rq import Queue
+from rq.job import JobStatus
 
 from tests.conftest import csrf_token
-from webapp.models import Role
+from webapp.db import Base, db
+from webapp.knowledge import sources
+from webapp.models import (
+    Integration,
+    IntegrationKind,
+    KnowledgeSource,
+    OfficeHours,
+    Role,
+    SourceKind,
+    SyncSchedule,
+    SyncStatus,
+)
 
 PUBLIC_ENDPOINTS = {"static", "auth.setup", "auth.login", "auth.logout", "health.healthz", "front_webhooks.receive"}
 
@@ -53,6 +67,187 @@ def test_a_member_cannot_change_settings(client, auth, world, owner, path, data)
     response = client.post(path.format(owner=owner.id), data={**data, "csrf_token": csrf_token(client, "/settings/organization")})
     assert response.status_code == 403
     assert "Only owners and admins" in response.get_data(as_text=True)
+
+
+STATE_CHANGING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+# What an admin would fill in, for the forms of every settings page at once: were a route's role
+# check missing, most of these posts would change something the test would see.
+ADMIN_FORM = {
+    "name": "Taken over",
+    "role": "owner",
+    "member-name": "Eve",
+    "member-email": "eve@example.com",
+    "member-role": "owner",
+    "member-password": "a long enough password",
+    "title": "Planted article",
+    "body": "Refunds are paid in cash to whoever asks.",
+    "locale": "en",
+    "timezone": "Europe/Paris",
+    "shifts": "monday_to_friday 09:00-17:00",
+    "mode": "preset",
+    "level": "3",
+    "message_open": "Planted",
+    "message_closed": "Planted",
+    "base_url": "https://llm.evil.example/v1",
+    "model": "planted",
+    "api_key": "sk-planted",
+    "enabled": "y",
+    "api_token": "planted-token",
+    "app_secret": "planted-secret",
+    "knowledge_bases": "knb_pub",
+    "start_date": "2000-01-01",
+    "schedule": "hourly",
+}
+
+
+@dataclass
+class MemberOrganization:
+    """A member, and real rows of the member's own organization for every kind of path parameter."""
+
+    member_email: str
+    owner_id: int
+    front_source_id: int
+    article_id: int
+    office_hours_id: int
+    session_id: int
+    failed_job_id: str
+    queue_name: str
+
+
+# Path parameter -> the id of a real row of the member's organization, so that no route can pass
+# by answering 404. A new route with a parameter not listed here fails the test until it is added.
+ROW_FOR_PARAMETER = {
+    "source_id": lambda rows: rows.front_source_id,  # a Front source: a hand-added one has no edit page
+    "article_id": lambda rows: rows.article_id,
+    "schedule_id": lambda rows: rows.office_hours_id,
+    "session_id": lambda rows: rows.session_id,
+    "user_id": lambda rows: rows.owner_id,
+    "job_id": lambda rows: rows.failed_job_id,
+    "queue_name": lambda rows: rows.queue_name,
+    "registry_name": lambda rows: "failed",
+}
+
+
+@pytest.fixture
+def member_organization(app, world, owner) -> MemberOrganization:
+    organization = owner.organization
+    member = world.user(organization, Role.MEMBER, email="member@example.com", name="Mo")
+    db.session.add(
+        Integration(
+            organization_id=organization.id,
+            kind=IntegrationKind.FRONT,
+            enabled=True,
+            settings={"ai_teammate_id": "tea_ai", "ai_teammate_name": "Switchboard AI", "teammates": []},
+            credentials={"api_token": "front-token", "app_secret": "front-secret"},
+            webhook_token="the-webhook-token",
+        )
+    )
+    front_source = KnowledgeSource(
+        organization_id=organization.id,
+        kind=SourceKind.FRONT,
+        name="Front Help Center",
+        credentials={"api_token": "help-center-token"},
+        schedule=SyncSchedule.DAILY,
+        status=SyncStatus.OK,
+        settings={
+            "knowledge_bases": [{"id": "knb_pub", "name": "Acme Help Center", "type": "external", "locales": ["en"]}],
+            "selected": ["knb_pub"],
+            "start_date": "2020-01-01",
+        },
+    )
+    office_hours = OfficeHours(
+        organization_id=organization.id,
+        name="Paris team",
+        timezone="Europe/Paris",
+        shifts=[{"day_of_week": "monday_to_friday", "start_time": "09:00", "end_time": "17:00"}],
+    )
+    db.session.add_all([front_source, office_hours])
+    db.session.commit()
+    article = sources.add_manual_article(
+        organization.id, title="Refund policy", body="Refunds within 14 days.", url=None, locale="en", internal=False
+    )
+    support_session = world.session(organization)
+
+    # The job dashboard's rows: a sync of the source waiting in its queue, and one that failed.
+    queue = Queue("knowledge", connection=app.extensions["redis"])
+    queue.enqueue("jobs.knowledge.sync_knowledge_source", front_source.id, job_id=f"knowledge-sync-{front_source.id}")
+    failed = queue.enqueue("jobs.knowledge.sync_knowledge_source", front_source.id, job_id="knowledge-sync-failed")
+    queue.remove(failed)
+    failed.set_status(JobStatus.FAILED)
+    queue.failed_job_registry.add(failed, exc_string="FrontError: Front answered 503")
+
+    return MemberOrganization(
+        member_email=member.email,
+        owner_id=owner.id,
+        front_source_id=front_source.id,
+        article_id=article.id,
+        office_hours_id=office_hours.id,
+        session_id=support_session.id,
+        failed_job_id=failed.id,
+        queue_name=queue.name,
+    )
+
+
+def _state_changing_rules(app):
+    for rule in _protected_rules(app):
+        methods = sorted(rule.methods & STATE_CHANGING_METHODS)
+        if methods:
+            yield rule, methods
+
+
+def _path_with_real_rows(rule, rows: MemberOrganization) -> str:
+    unknown = sorted(name for name in rule.arguments if name not in ROW_FOR_PARAMETER)
+    if unknown:
+        pytest.fail(
+            f"{rule.rule}: no row for the path parameter(s) {', '.join(unknown)}. Add a real row of the member's "
+            "organization for each to the member_organization fixture and ROW_FOR_PARAMETER in tests/test_access.py."
+        )
+    return re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: str(ROW_FOR_PARAMETER[m.group(1)](rows)), rule.rule)
+
+
+def _database_rows() -> dict[str, list]:
+    """Every row of every table as stored (secrets still encrypted), in a stable order."""
+    with db.engine.connect() as connection:
+        return {
+            table.name: sorted((tuple(row) for row in connection.exec_driver_sql(f'SELECT * FROM "{table.name}"')), key=repr)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def _redis_contents(redis_client) -> dict[bytes, bytes]:
+    """Every key in Redis (queues, jobs, registries, rate limits) with its serialized value."""
+    return {key: redis_client.dump(key) for key in sorted(redis_client.keys("*"))}
+
+
+def test_a_member_is_refused_every_state_changing_route(app, client, auth, member_organization):
+    rows = member_organization
+    assert auth.login(rows.member_email).status_code == 302
+    token = csrf_token(client, "/settings/organization")
+    redis_client = app.extensions["redis"]
+    database_before, redis_before = _database_rows(), _redis_contents(redis_client)
+    assert redis_before, "the job dashboard's queue and failed job are missing"
+
+    checked = []
+    for rule, methods in _state_changing_rules(app):
+        path = _path_with_real_rows(rule, rows)
+        for method in methods:
+            response = client.open(
+                path,
+                method=method,
+                data={**ADMIN_FORM, "csrf_token": token},
+                # Same-origin, as the job dashboard requires of owners and admins too.
+                headers={"X-CSRFToken": token, "Origin": "http://localhost", "Referer": "http://localhost/settings/"},
+            )
+            assert response.status_code == 403, f"a member's {method} {path} answered {response.status_code}"
+            assert "owners and admins" in response.get_data(as_text=True), f"{method} {path} refused for another reason"
+            assert _database_rows() == database_before, f"a member's {method} {path} changed the database"
+            assert _redis_contents(redis_client) == redis_before, f"a member's {method} {path} changed Redis"
+            checked.append(f"{method} {rule.rule}")
+
+    # 26 today: the job dashboard's 5 actions and every settings, data source and knowledge form.
+    assert len(checked) > 20, checked
+    assert any(route.startswith("POST /admin/rq/") for route in checked)
 
 
 def test_a_member_sees_settings_read_only(client, auth, world, owner):
