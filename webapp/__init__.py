@@ -13,19 +13,35 @@ from webapp.crypto import keyring
 from webapp.db import db
 from webapp.extensions import csrf, login_manager
 
-ROOT = Path(__file__).resolve().parent.parent
+def package_folder(package: str) -> Path:
+    """The folder of one of the data packages (webapp.templates, webapp.static,
+    webapp.migration_scripts): the checkout's top-level folder under an editable install, the
+    copy inside webapp/ when installed from a wheel. pyproject.toml makes them packages so the
+    import system knows where they are in both cases; the package is located, never imported."""
+    from importlib.util import find_spec
+
+    spec = find_spec(package)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(
+            f"{package} is not installed. Install Switchboard (`pip install -c constraints.txt -e .` "
+            "in a checkout) and run it from that environment."
+        )
+    return Path(spec.origin).parent
 
 
 def default_instance_path() -> str:
-    return os.environ.get("INSTANCE_PATH") or str(ROOT / "instance")
+    """INSTANCE_PATH, else where Flask puts an app's instance folder: `instance/` in the checkout
+    (an editable install included), `<sys.prefix>/var/webapp-instance` once installed from a
+    wheel, so an installed Switchboard never writes into site-packages."""
+    return os.environ.get("INSTANCE_PATH") or Flask(__name__, static_folder=None).instance_path
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=instance_path or default_instance_path(),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(package_folder("webapp.templates")),
+        static_folder=str(package_folder("webapp.static")),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.from_environment(Path(app.instance_path)))

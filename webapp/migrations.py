@@ -7,9 +7,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from webapp import ROOT
+from webapp import package_folder
 
-MIGRATIONS = ROOT / "migrations"
+# The checkout's migrations/ folder, shipped as the package webapp.migration_scripts.
+MIGRATIONS = package_folder("webapp.migration_scripts")
 
 
 def alembic_config(database_url: str | None = None) -> Config:

@@ -1,0 +1,1 @@
+"""The package webapp.static (see pyproject.toml): this file lets an editable install find it."""

@@ -1,0 +1,1 @@
+"""The package webapp.templates (see pyproject.toml): this file lets an editable install find it."""
