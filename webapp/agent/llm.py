@@ -19,12 +19,15 @@ from webapp.agent import signals
 from webapp.agent.base import AgentContext, AgentResult, Handoff, Reply, Resolve, ToolCall
 from webapp.agent.default import DefaultAgent, phrase
 from webapp.knowledge import search
+from webapp.retry import backoff_seconds, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = (5, 30)
 MAX_TURNS = 4
 MAX_RETRIES = 2
+BACKOFF_SECONDS = 1.0
+MAX_RETRY_AFTER_SECONDS = 30.0  # a customer is waiting: no retry waits longer than this
 
 TOOLS = [
     {
@@ -189,13 +192,13 @@ class LLMAgent:
             except (requests.ConnectionError, requests.Timeout):
                 if attempt == MAX_RETRIES:
                     raise
-                self.sleep(2**attempt)
+                self.sleep(backoff_seconds(attempt, BACKOFF_SECONDS))
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 if attempt == MAX_RETRIES:
                     raise LLMError(f"the provider answered {response.status_code}")
-                retry_after = response.headers.get("Retry-After")
-                self.sleep(min(float(retry_after), 30) if retry_after and retry_after.isdigit() else 2**attempt)
+                default = backoff_seconds(attempt, BACKOFF_SECONDS)
+                self.sleep(retry_after_seconds(response, default=default, cap=MAX_RETRY_AFTER_SECONDS))
                 continue
             if response.status_code >= 400:
                 raise LLMError(f"the provider refused the request ({response.status_code}): {response.text[:200]}")

@@ -10,7 +10,6 @@ Merged conversations (301) are followed to the surviving conversation.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from webapp.front.errors import (
     FrontUnavailable,
 )
 from webapp.ratelimit import Priority, RateLimiter
+from webapp.retry import backoff_seconds, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +150,6 @@ class FrontClient:
         if self.limiter is not None:
             self.limiter.acquire(self.priority, sleep=self.sleep)
 
-    def _backoff(self, attempt: int) -> float:
-        return self.backoff * (2**attempt) * (0.5 + random.random() / 2)
-
     def _request(self, method: str, path: str, *, params=None, json=None, send: bool = False) -> requests.Response:
         redirects = 0
         attempt = 0
@@ -202,16 +199,12 @@ class FrontClient:
                     raise self._client_error(response, method, path)
             if attempt >= self.max_retries:
                 raise error
-            self.sleep(self._backoff(attempt))
+            self.sleep(backoff_seconds(attempt, self.backoff))
             attempt += 1
 
     def _retry_after(self, response: requests.Response) -> float:
-        value = response.headers.get("Retry-After")
-        try:
-            seconds = float(value) if value is not None else self._seconds_until_reset(response) or 1.0
-        except ValueError:
-            seconds = 1.0
-        return min(max(seconds, 0.0), self.max_retry_after)
+        """Retry-After, else until Front's budget resets, else a second."""
+        return retry_after_seconds(response, default=self._seconds_until_reset(response) or 1.0, cap=self.max_retry_after)
 
     @staticmethod
     def _seconds_until_reset(response: requests.Response) -> float | None:
