@@ -18,6 +18,7 @@ from webapp.agent import signals
 from webapp.agent.base import AgentContext, AgentResult, Handoff, Reply, Resolve, ToolCall
 from webapp.db import db
 from webapp.knowledge import search
+from webapp.language import base_language
 from webapp.models import Channel, KnowledgeArticle, Visibility
 
 SMS_LIMIT = 300
@@ -52,7 +53,7 @@ def phrase(key: str, lang: str | None) -> str:
 def covered_terms(query_terms: list[str], article: KnowledgeArticle) -> int:
     """How many of the question's words the article contains, stem for stem in the article's
     language ('shipping' meets 'ships')."""
-    lang = article.locale.split("-")[0]
+    lang = base_language(article.locale)
     words = signals.stems(f"{article.title} {article.body}", lang)
     return sum(1 for stem in signals.stems(" ".join(query_terms), lang) if stem in words)
 
@@ -63,7 +64,7 @@ def is_on_topic(query_terms: list[str], article: KnowledgeArticle, needed: int) 
     covered = covered_terms(query_terms, article)
     if covered < needed:
         return False
-    lang = article.locale.split("-")[0]
+    lang = base_language(article.locale)
     in_title = signals.stems(article.title, lang) & signals.stems(" ".join(query_terms), lang)
     return bool(in_title) or covered >= 2
 

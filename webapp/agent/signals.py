@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from webapp.language import SNOWBALL, STOPWORDS, snowball_algorithm
 from webapp.text import normalized
 
 HUMAN_REQUEST = re.compile(
@@ -34,7 +35,6 @@ RESOLVED = re.compile(
 POSITIVE = re.compile(r"\b(thanks|thank you|great|appreciate|merci|danke|gracias)\b", re.I)
 SHOUTING = re.compile(r"\b[A-Z]{4,}\b")
 
-STOPWORDS = frozenset("a an and the of to for in on my is it i me please with about".split())
 
 
 def asks_for_human(text: str) -> bool:
@@ -67,7 +67,6 @@ def is_repeat(text: str, earlier: list[str], threshold: float = 0.8) -> bool:
     return any(len(words & (other := _words(e))) / max(1, len(words | other)) >= threshold for e in earlier)
 
 
-SNOWBALL = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian", "pt": "portuguese", "nl": "dutch"}
 
 
 @lru_cache(maxsize=None)
@@ -79,7 +78,8 @@ def _stemmer(algorithm: str):
 
 def stems(text: str, lang: str | None = None) -> set[str]:
     """The Snowball stems of a text's words ('pricing' and 'price' both give 'price')."""
-    return set(_stemmer(SNOWBALL.get(lang or "en", "english")).stemWords(set(re.findall(r"\w+", text.lower()))))
+    algorithm = snowball_algorithm(lang) or "english"
+    return set(_stemmer(algorithm).stemWords(set(re.findall(r"\w+", text.lower()))))
 
 
 def forbidden_topic(text: str, topics: list[str], lang: str | None = None) -> str | None:
@@ -98,7 +98,7 @@ def preload() -> None:
     from langdetect import detector_factory
 
     detector_factory.init_factory()
-    for algorithm in SNOWBALL.values():
+    for algorithm in set(SNOWBALL.values()):
         _stemmer(algorithm)
 
 

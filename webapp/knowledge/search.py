@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from webapp.db import db
+from webapp.language import STOPWORDS, base_language, snowball_algorithm
 from webapp.models import KnowledgeArticle
 
 # Schema objects the migrations create that the models do not describe (see env.py).
@@ -21,20 +22,6 @@ FTS_TABLE_PREFIX = "knowledge_articles_fts"
 UNMODELLED_COLUMNS = {("knowledge_articles", "search_vector")}
 UNMODELLED_INDEXES = {"ix_knowledge_articles_search"}
 
-POSTGRES_CONFIGS = {
-    "en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian", "pt": "portuguese",
-    "nl": "dutch", "sv": "swedish", "da": "danish", "no": "norwegian", "nb": "norwegian", "fi": "finnish",
-    "ru": "russian", "tr": "turkish", "hu": "hungarian", "ro": "romanian",
-}
-
-# Words that carry no meaning in a question; dropping them keeps an OR query from matching
-# every article (PostgreSQL's configurations drop their own; FTS5 has no stop list).
-STOPWORDS = frozenset(
-    "a an and are as at be but by can could do does for from has have how i if in is it me my "
-    "of on or our please so that the their them there this to was we what when where which who "
-    "why will with would you your hi hello thanks thank want need tell know get like just also still "
-    "help hey dear regards".split()
-)
 MAX_TERMS = 24
 MAX_PAIR_TERMS = 8  # 28 pairs at most in PostgreSQL's "two of the words" query
 
@@ -63,7 +50,8 @@ def terms(query: str) -> list[str]:
 
 
 def postgres_config(locale: str | None) -> str:
-    return POSTGRES_CONFIGS.get((locale or "en").split("-")[0].lower(), "simple")
+    """PostgreSQL's text search configuration for a locale: its Snowball stemmer's, else none."""
+    return snowball_algorithm(locale) or "simple"
 
 
 _VISIBLE = """
@@ -77,7 +65,7 @@ def languages(organization_id: int) -> set[str]:
     locales = db.session.scalars(
         select(KnowledgeArticle.locale).where(KnowledgeArticle.organization_id == organization_id).distinct()
     )
-    return {locale.split("-")[0].lower() for locale in locales}
+    return {base_language(locale) for locale in locales}
 
 
 def search(organization_id: int, query: str, *, locale: str | None = None, limit: int = 5, include_internal: bool = True) -> list[Hit]:
