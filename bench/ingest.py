@@ -380,7 +380,7 @@ def _inspect(installation: Installation, instance: Path, remove_jobs: bool = Fal
 
     from webapp import create_app, journal
     from webapp.db import db
-    from webapp.models import WebhookEvent
+    from webapp.models import JournalEntry
     from webapp.queue import get_queue
 
     app = create_app({"DATABASE_URL": installation.database_url, "REDIS_URL": installation.redis_url},
@@ -388,9 +388,9 @@ def _inspect(installation: Installation, instance: Path, remove_jobs: bool = Fal
     connection = app.extensions["redis"]
     with app.app_context():
         ids = db.session.scalars(
-            select(WebhookEvent.id)
-            .where(WebhookEvent.organization_id == installation.organization_id)
-            .order_by(WebhookEvent.id)
+            select(JournalEntry.id)
+            .where(JournalEntry.organization_id == installation.organization_id)
+            .order_by(JournalEntry.id)
         ).all()
         queue = get_queue("webhooks")
         jobs = 0

@@ -1,21 +1,22 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import current_app
 
 from webapp import journal
-from webapp.queue import NO_RETRY, RETRY_TRANSIENT, get_job_logger, job
+from webapp.queue import PROCESS_JOURNAL_ENTRY, SWEEP_JOURNAL, job
 
-log = get_job_logger(__name__)
+log = logging.getLogger(__name__)
 
 
-@job("webhooks", timeout=300, retry=RETRY_TRANSIENT)
+@job(PROCESS_JOURNAL_ENTRY)
 def process_journal_entry(entry_id: int) -> None:
     journal.process(entry_id)
 
 
-@job("periodic", timeout=120, retry=NO_RETRY)
+@job(SWEEP_JOURNAL)
 def sweep_journal() -> list[int]:
     after = timedelta(seconds=current_app.config["JOURNAL_SWEEP_AFTER_SECONDS"])
     queued = journal.sweep(after)

@@ -18,9 +18,8 @@ def database_url() -> str:
     from pathlib import Path
 
     from webapp import config as app_config
-    from webapp import default_instance_path
 
-    return app_config.database_url(Path(default_instance_path()))
+    return app_config.database_url(Path(app_config.instance_path()))
 
 
 def run_migrations_offline() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,16 +225,32 @@ def instance_file(app, name: str) -> Path:
     return Path(app.instance_path) / name
 
 
-def run_worker() -> bool:
-    """Drain every queue with a real RQ worker, then return.
+def run_worker(*, allow_failures: bool = False) -> list:
+    """Drain every queue with the worker `switchboard worker` runs, then return the jobs that
+    failed for good in this run (a job RQ will retry is not failed yet).
 
-    Jobs run in a forked work horse here, so a job's end (which removes the database session)
-    does not detach the test's own rows; `switchboard worker` runs them in its own process
-    (tests/faults starts that one as a subprocess).
+    That worker (RQ's SimpleWorker) runs each job in this process, in an app context and
+    database session of its own, so the test's own session and rows are left alone. A failed
+    job fails the test with its traceback, unless ``allow_failures``.
     """
-    from rq import Worker
+    from rq.job import Job
+    from rq.registry import FailedJobRegistry
 
     from webapp import redis_server
-    from webapp.queue import worker_queues
+    from webapp.queue import make_worker, worker_queues
 
-    return Worker(worker_queues(), connection=redis_server.connection()).work(burst=True, with_scheduler=False)
+    def failed_ids() -> set[str]:
+        return {job_id for queue in worker_queues() for job_id in FailedJobRegistry(queue=queue).get_job_ids()}
+
+    before = failed_ids()
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        make_worker().work(burst=True, with_scheduler=False)
+    finally:  # the worker installs its own; Ctrl+C must stop the test run again afterwards
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    failed = [Job.fetch(job_id, connection=redis_server.connection()) for job_id in sorted(failed_ids() - before)]
+    if failed and not allow_failures:
+        details = "\n".join(f"{job.func_name} ({job.id}):\n{job.latest_result().exc_string if job.latest_result() else '?'}" for job in failed)
+        raise AssertionError(f"{len(failed)} job(s) failed:\n{details}")
+    return failed

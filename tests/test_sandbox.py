@@ -18,7 +18,7 @@ from tests.fakes.front import FrontServer
 from webapp.db import db
 from webapp.front.sessions import find_session
 from webapp.knowledge import sources
-from webapp.models import EventKind, Integration, IntegrationKind, SessionStatus, WebhookEvent
+from webapp.models import EventKind, Integration, IntegrationKind, SessionStatus, JournalEntry
 from webapp.sandbox import console
 from webapp.sandbox.console import AI, HUMAN, Chat, activity_since, seed, send_customer_message
 from webapp.sandbox.front import TOKEN, Call, FakeFront
@@ -236,7 +236,7 @@ def test_piped_lines_are_chatted(runner, started, integration, live_server):
     assert result.exit_code == 0, result.output
     assert "Switchboard took the assign event" in result.output
     assert "Switchboard took the archive event" in result.output
-    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 3
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 3
     [conversation] = started[0].conversations.values()
     assert conversation["id"].startswith("cnv_sandbox_") and conversation["id"].endswith("_1")
     assert conversation | {"id": None} == {"id": None, "subject": "Where is my order?", "status": "archived", "assignee_id": HUMAN}
@@ -252,7 +252,7 @@ def test_a_sandbox_started_again_never_reuses_the_last_runs_ids(runner, started,
     first, second = started
     assert set(first.conversations).isdisjoint(second.conversations)
     assert set(first.messages).isdisjoint(second.messages)
-    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 2
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 2
 
 
 def test_the_chat_prints_switchboard_answer_as_it_comes_and_stops_waiting(fake):

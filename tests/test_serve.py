@@ -47,3 +47,52 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert "Worker" in output and "started" in output  # the RQ worker came up too
+
+
+class Output:
+    """Collects a process's output lines as they come, to wait for one."""
+
+    def __init__(self, process: subprocess.Popen):
+        import threading
+
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=lambda: self.lines.extend(iter(process.stdout.readline, "")), daemon=True)
+        self.thread.start()
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in list(self.lines)):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"no line with {text!r} within {timeout} s:\n" + "".join(self.lines))
+
+
+def test_of_two_scheduler_processes_one_enqueues_and_the_other_takes_over_when_it_stops(app, tmp_path):
+    from webapp.queue import get_queue
+    from webapp.schedule import PERIODIC_JOBS
+
+    env = {**os.environ, "REDIS_URL": app.config["REDIS_URL"], "INSTANCE_PATH": str(tmp_path), "LOG_LEVEL": "INFO"}
+    env.pop("DATABASE_URL", None)
+    start = lambda: subprocess.Popen(  # noqa: E731
+        [sys.executable, "-m", "webapp.cli", "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    first = start()
+    first_output = Output(first)
+    second = None
+    try:
+        first_output.wait_for("is the active scheduler")
+        second = start()
+        second_output = Output(second)
+        second_output.wait_for("waits as a standby")
+        assert get_queue("periodic").count == len(PERIODIC_JOBS)  # enqueued once, not once per scheduler
+
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)
+        second_output.wait_for("is the active scheduler")
+        assert get_queue("periodic").count == 2 * len(PERIODIC_JOBS)  # the new leader's first round
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)

@@ -125,8 +125,8 @@ def installed(wheel, tmp_path_factory) -> Path:
 def test_the_installed_package_finds_its_files_inside_the_virtualenv(installed, tmp_path):
     venv = installed.parent
     probe = (
-        "import json, webapp; from webapp import default_instance_path, package_folder; "
-        "print(json.dumps({'webapp': webapp.__file__, 'instance': default_instance_path(), "
+        "import json, webapp; from webapp import package_folder; from webapp.config import instance_path; "
+        "print(json.dumps({'webapp': webapp.__file__, 'instance': instance_path(), "
         "'folders': [str(package_folder(p)) for p in ('webapp.templates', 'webapp.static', 'webapp.migration_scripts')]}))"
     )
     found = json.loads(_run([installed / "python", "-c", probe], cwd=tmp_path, env=_clean_environment()).stdout)

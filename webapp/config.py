@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -78,6 +79,15 @@ def encryption_keys(instance_path: Path) -> list[str]:
     )
 
 
+def instance_path() -> str:
+    """``INSTANCE_PATH``, else where Flask puts an app's instance folder: ``instance/`` in the
+    checkout (an editable install included), ``<sys.prefix>/var/webapp-instance`` once installed
+    from a wheel, so an installed Switchboard never writes into site-packages."""
+    from flask import Flask
+
+    return os.environ.get("INSTANCE_PATH") or Flask("webapp", static_folder=None).instance_path
+
+
 def database_url(instance_path: Path) -> str:
     return normalize_database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'switchboard.db'}")
 
@@ -94,9 +104,6 @@ def from_environment(instance_path: Path) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "PUBLIC_URL": public_url,
         "FRONT_API_URL": os.environ.get("FRONT_API_URL", "https://api2.frontapp.com").rstrip("/"),
-        "SALESFORCE_LOGIN_URL": os.environ.get(
-            "SALESFORCE_LOGIN_URL", "https://login.salesforce.com"
-        ).rstrip("/"),
         # Cookies are marked Secure whenever the public URL is https; a plain-http local run
         # would otherwise never keep a session.
         "SESSION_COOKIE_SECURE": parse_bool(os.environ.get("SESSION_COOKIE_SECURE"), https),
@@ -108,7 +115,10 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "switchboard_session",
-        "PERMANENT_SESSION_LIFETIME": parse_int(os.environ.get("SESSION_LIFETIME_HOURS"), 12) * 3600,
+        # A login lasts this long after the last request; "Keep me logged in" adds a cookie that
+        # logs the user in again for REMEMBER_ME_DAYS after that.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=parse_int(os.environ.get("SESSION_LIFETIME_HOURS"), 12)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=parse_int(os.environ.get("REMEMBER_ME_DAYS"), 30)),
         "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session that holds them
         "MAX_CONTENT_LENGTH": parse_int(os.environ.get("MAX_CONTENT_LENGTH"), 2 * 1024 * 1024),
         # Front's webhook bodies are previews of a few KB; anything near this is not Front.
@@ -124,4 +134,13 @@ def from_environment(instance_path: Path) -> dict:
         "PORT": parse_int(os.environ.get("PORT"), 5000),
         "WEB_CONCURRENCY": parse_int(os.environ.get("WEB_CONCURRENCY"), 2),
         "WORKERS": parse_int(os.environ.get("WORKERS"), 1),
+        "LOG_LEVEL": log_level(os.environ.get("LOG_LEVEL")),
     }
+
+
+def log_level(value: str | None) -> str:
+    """A Python log level name; anything else is refused at start, not silently ignored."""
+    name = (value or "INFO").strip().upper()
+    if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}")
+    return name

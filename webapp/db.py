@@ -7,9 +7,11 @@ commands share, removed at the end of every app context so no connection outlive
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 
-from flask import Flask
+from flask import Flask, has_app_context
+from flask.globals import app_ctx
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
@@ -53,10 +55,19 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.close()
 
 
+def _app_context_or_thread() -> object:
+    """A session per app context (a request, a job, a CLI command), as Flask-SQLAlchemy scopes
+    it: a job run inside another context (a test's, the worker's) gets a session of its own,
+    and its end removes only that one. Outside any app context, one per thread."""
+    if has_app_context():
+        return id(app_ctx._get_current_object())
+    return ("thread", threading.get_ident())
+
+
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+        self.session = scoped_session(sessionmaker(expire_on_commit=False), scopefunc=_app_context_or_thread)
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])

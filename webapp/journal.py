@@ -1,7 +1,8 @@
 """The webhook journal: accept first, process later, lose nothing, do nothing twice.
 
 A delivery is written here and committed before it is acknowledged; a job then claims the row
-(pending → processing, in one UPDATE) and hands it to the handler registered for its source.
+(pending → processing, in one UPDATE) and hands it to its :class:`JournalSource`, registered
+where the app is assembled (``webapp.wiring``).
 The claim is a lease the job renews while it runs (see ``webapp.leases``). Rows whose job never
 ran (Redis was down) and rows whose lease ran out (the worker died) are found by the sweeper.
 """
@@ -9,6 +10,7 @@ ran (Redis was down) and rows whose lease ran out (the worker died) are found by
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
@@ -16,10 +18,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from webapp import registry
 from webapp.db import db
 from webapp.leases import Renewal, lease_seconds
-from webapp.models import JournalStatus, WebhookEvent, utcnow
-from webapp.queue import job_is_live
+from webapp.models import JournalEntry, JournalStatus, utcnow
+from webapp.queue import PROCESS_JOURNAL_ENTRY, job_is_live
 
 log = logging.getLogger(__name__)
 
@@ -28,26 +31,27 @@ log = logging.getLogger(__name__)
 # every time (say, out of memory) ends failed instead of taking workers down forever.
 MAX_ATTEMPTS = 4
 
-Handler = Callable[[WebhookEvent], None]
-FailureHook = Callable[[WebhookEvent, BaseException], None]
-_handlers: dict[str, tuple[Handler, FailureHook | None]] = {}
 
 
-def register_handler(source: str, handler: Handler, on_failure: FailureHook | None = None) -> None:
-    """``on_failure`` runs once, after the last attempt failed, to make the failure visible."""
-    _handlers[source] = (handler, on_failure)
+@dataclass(frozen=True)
+class JournalSource:
+    """A kind of webhook the journal accepts (``JournalEntry.source``), and what processes it."""
+
+    name: str
+    handle: Callable[[JournalEntry], None]
+    # Runs once, after the last attempt failed, to make the failure visible.
+    on_final_failure: Callable[[JournalEntry, BaseException], None] | None = None
 
 
-def handler_for(source: str) -> Handler | None:
-    registered = _handlers.get(source)
-    return registered[0] if registered else None
+def source_named(name: str) -> JournalSource | None:
+    return registry.current().journal_sources.get(name)
 
 
 def record_delivery(
     organization_id: int, source: str, external_id: str, event_type: str | None, body: str
-) -> tuple[WebhookEvent | None, bool]:
+) -> tuple[JournalEntry | None, bool]:
     """Journal a delivery and commit. Returns (row, created); a redelivery returns (None, False)."""
-    entry = WebhookEvent(
+    entry = JournalEntry(
         organization_id=organization_id,
         source=source,
         external_id=external_id,
@@ -70,10 +74,8 @@ def job_id_for(entry_id: int) -> str:
 
 def enqueue(entry_id: int) -> bool:
     """Queue processing of a journal row. False when Redis is unreachable: the sweeper retries."""
-    from jobs.journal import process_journal_entry
-
     try:
-        process_journal_entry.enqueue(entry_id, job_id=job_id_for(entry_id))
+        PROCESS_JOURNAL_ENTRY.enqueue(entry_id, job_id=job_id_for(entry_id))
     except RedisError as exc:
         log.warning("journal row %s stays pending, Redis refused the job: %s", entry_id, exc)
         return False
@@ -82,27 +84,27 @@ def enqueue(entry_id: int) -> bool:
 
 def _lease_ran_out(now):
     return and_(
-        WebhookEvent.status == JournalStatus.PROCESSING,
-        or_(WebhookEvent.lease_expires_at.is_(None), WebhookEvent.lease_expires_at < now),
+        JournalEntry.status == JournalStatus.PROCESSING,
+        or_(JournalEntry.lease_expires_at.is_(None), JournalEntry.lease_expires_at < now),
     )
 
 
-def claim(entry_id: int) -> WebhookEvent | None:
+def claim(entry_id: int) -> JournalEntry | None:
     """Take a pending row, or one whose worker died, for processing. None if another live job
     has it or it is finished."""
     now = utcnow()
     claimed = db.session.execute(
-        update(WebhookEvent)
+        update(JournalEntry)
         .where(
-            WebhookEvent.id == entry_id,
+            JournalEntry.id == entry_id,
             or_(
-                WebhookEvent.status == JournalStatus.PENDING,
-                and_(_lease_ran_out(now), WebhookEvent.attempts < MAX_ATTEMPTS),
+                JournalEntry.status == JournalStatus.PENDING,
+                and_(_lease_ran_out(now), JournalEntry.attempts < MAX_ATTEMPTS),
             ),
         )
         .values(
             status=JournalStatus.PROCESSING,
-            attempts=WebhookEvent.attempts + 1,
+            attempts=JournalEntry.attempts + 1,
             updated_at=now,
             lease_expires_at=now + timedelta(seconds=lease_seconds()),
         )
@@ -111,7 +113,7 @@ def claim(entry_id: int) -> WebhookEvent | None:
     db.session.commit()
     if not claimed:
         return None
-    return db.session.get(WebhookEvent, entry_id, populate_existing=True)
+    return db.session.get(JournalEntry, entry_id, populate_existing=True)
 
 
 def _renew_lease(engine, entry_id: int, attempt: int, seconds: int) -> None:
@@ -119,13 +121,13 @@ def _renew_lease(engine, entry_id: int, attempt: int, seconds: int) -> None:
     worker that lost its row to another never extends the other's lease."""
     with engine.begin() as connection:
         connection.execute(
-            update(WebhookEvent)
-            .where(WebhookEvent.id == entry_id, WebhookEvent.status == JournalStatus.PROCESSING, WebhookEvent.attempts == attempt)
+            update(JournalEntry)
+            .where(JournalEntry.id == entry_id, JournalEntry.status == JournalStatus.PROCESSING, JournalEntry.attempts == attempt)
             .values(lease_expires_at=utcnow() + timedelta(seconds=seconds))
         )
 
 
-def holding(entry: WebhookEvent) -> Renewal:
+def holding(entry: JournalEntry) -> Renewal:
     """Keep the claim on ``entry`` alive for the length of a block."""
     seconds = lease_seconds()
     engine, entry_id, attempt = db.engine, entry.id, entry.attempts
@@ -136,8 +138,8 @@ def _settle(entry_id: int, attempt: int, **values) -> bool:
     """Write an attempt's outcome, fenced like the lease renewal: only while the row is still
     this attempt's. False when a worker that took over a lapsed lease has it now."""
     settled = db.session.execute(
-        update(WebhookEvent)
-        .where(WebhookEvent.id == entry_id, WebhookEvent.status == JournalStatus.PROCESSING, WebhookEvent.attempts == attempt)
+        update(JournalEntry)
+        .where(JournalEntry.id == entry_id, JournalEntry.status == JournalStatus.PROCESSING, JournalEntry.attempts == attempt)
         .values(updated_at=utcnow(), lease_expires_at=None, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -166,8 +168,8 @@ def process(entry_id: int) -> None:
         log.info("journal row %s is not pending; nothing to do", entry_id)
         return
     attempt = entry.attempts
-    handler = handler_for(entry.source)
-    if handler is None:
+    source = source_named(entry.source)
+    if source is None:
         entry.status = JournalStatus.FAILED
         entry.last_error = f"no handler for webhook source {entry.source!r}"
         entry.updated_at = utcnow()
@@ -175,7 +177,7 @@ def process(entry_id: int) -> None:
         return
     try:
         with holding(entry):
-            handler(entry)
+            source.handle(entry)
     except Exception as exc:
         if release_after_failure(entry_id, attempt, exc):
             raise  # RQ's retry policy schedules the next attempt
@@ -186,12 +188,12 @@ def process(entry_id: int) -> None:
     finish(entry_id, attempt)
 
 
-def _report_final_failure(entry: WebhookEvent, error: BaseException) -> None:
-    on_failure = _handlers[entry.source][1]
-    if on_failure is None:
+def _report_final_failure(entry: JournalEntry, error: BaseException) -> None:
+    source = source_named(entry.source)
+    if source is None or source.on_final_failure is None:
         return
     try:
-        on_failure(db.session.get(WebhookEvent, entry.id), error)
+        source.on_final_failure(db.session.get(JournalEntry, entry.id), error)
     except Exception:
         db.session.rollback()
         log.exception("could not record the final failure of journal row %s", entry.id)
@@ -202,9 +204,9 @@ def sweep(pending_after: timedelta) -> list[int]:
     now = utcnow()
     abandoned = take_back_abandoned(now, pending_after)
     ids = db.session.scalars(
-        select(WebhookEvent.id)
-        .where(WebhookEvent.status == JournalStatus.PENDING, WebhookEvent.updated_at <= now - pending_after)
-        .order_by(WebhookEvent.id)
+        select(JournalEntry.id)
+        .where(JournalEntry.status == JournalStatus.PENDING, JournalEntry.updated_at <= now - pending_after)
+        .order_by(JournalEntry.id)
         .limit(1000)
     ).all()
     # A killed worker never tells RQ, which goes on listing its job as started: for those rows
@@ -219,7 +221,7 @@ def sweep(pending_after: timedelta) -> list[int]:
 
 def take_back_abandoned(now, pending_after: timedelta) -> set[int]:
     """Rows whose lease ran out go back to pending, or to failed once their attempts are spent."""
-    rows = db.session.scalars(select(WebhookEvent).where(_lease_ran_out(now)).with_for_update(skip_locked=True)).all()
+    rows = db.session.scalars(select(JournalEntry).where(_lease_ran_out(now)).with_for_update(skip_locked=True)).all()
     taken_back = set()
     for entry in rows:
         log.warning("journal row %s was abandoned by its worker (attempt %s)", entry.id, entry.attempts)

@@ -1,18 +1,23 @@
-"""RQ wiring: the named queues, the one ``@job`` decorator, retry policies and the job logger.
+"""RQ wiring: the named queues, every job the app enqueues, the ``@job`` decorator and retries.
 
-Every job is declared as ``@job("queue", timeout=..., retry=...)`` and enqueued with
-``func.enqueue(...)``; the worker resolves the Redis connection from the running app, so no
-module holds a connection at import time.
+The domain (``webapp/``) enqueues a job by its :class:`JobSpec`, which names the entry point in
+``jobs/`` as a dotted path: RQ imports it in the worker, so ``webapp/`` never imports ``jobs/``
+and the dependency runs one way (jobs call the domain). ``jobs/`` declares each entry point
+with ``@job(SPEC)``, and a test checks that every spec below resolves to the entry point that
+declares it. The worker resolves the Redis connection from the running app, so no module holds
+a connection at import time.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
+import importlib
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import current_app, has_app_context
-from rq import Queue, Retry, SimpleWorker, get_current_job
+from rq import Queue, Retry, SimpleWorker
+from rq.job import Job
 
 from webapp import redis_server
 
@@ -33,25 +38,65 @@ def get_queue(name: str) -> Queue:
     return Queue(name, connection=redis_server.connection())
 
 
-class JobLogAdapter(logging.LoggerAdapter):
-    """Prefixes every line with the running job's id and function, so a log can be followed."""
+@dataclass(frozen=True)
+class JobSpec:
+    """A job as the rest of the app knows it: its entry point's dotted name and how it runs."""
 
-    def process(self, msg, kwargs):
-        job = get_current_job()
-        if job is None:
-            return msg, kwargs
-        return f"[job={job.id} func={job.func_name}] {msg}", kwargs
+    func: str  # "jobs.<module>.<function>"
+    queue: str
+    timeout: int = 180
+    retry: Retry | None = RETRY_TRANSIENT
+    result_ttl: int = 3600
+
+    def __post_init__(self) -> None:
+        if self.queue not in QUEUES:
+            raise ValueError(f"unknown queue {self.queue!r}")
+
+    @property
+    def module(self) -> str:
+        return self.func.rpartition(".")[0]
+
+    def resolve(self) -> Callable:
+        return getattr(importlib.import_module(self.module), self.func.rpartition(".")[2])
+
+    def enqueue(self, *args: Any, job_id: str | None = None, **kwargs: Any) -> Job:
+        target = get_queue(self.queue)
+        # Handed a pipeline, RQ registers the queue and saves and pushes the job in one
+        # transaction: one round trip to Redis instead of two, on every webhook.
+        with target.connection.pipeline() as pipeline:
+            enqueued = target.enqueue(
+                self.func,
+                args=args,
+                kwargs=kwargs,
+                job_id=job_id,
+                job_timeout=self.timeout,
+                retry=_with_configured_intervals(self.retry),
+                result_ttl=self.result_ttl,
+                failure_ttl=FAILURE_TTL,
+                pipeline=pipeline,
+            )
+            pipeline.execute()
+        return enqueued
 
 
-def get_job_logger(name: str) -> logging.LoggerAdapter:
-    return JobLogAdapter(logging.getLogger(name), {})
+# -- every job there is ------------------------------------------------------------------------
 
+PROCESS_JOURNAL_ENTRY = JobSpec("jobs.journal.process_journal_entry", "webhooks", timeout=300)
+SWEEP_JOURNAL = JobSpec("jobs.journal.sweep_journal", "periodic", timeout=120, retry=NO_RETRY)
+# A sync may take this long; a source still "syncing" after it belonged to a dead worker.
+SYNC_KNOWLEDGE_SOURCE = JobSpec("jobs.knowledge.sync_knowledge_source", "knowledge", timeout=3 * 3600)
+DISPATCH_DUE_SYNCS = JobSpec("jobs.knowledge.dispatch_due_syncs", "periodic", timeout=120, retry=NO_RETRY)
+
+JOBS: tuple[JobSpec, ...] = (PROCESS_JOURNAL_ENTRY, SWEEP_JOURNAL, SYNC_KNOWLEDGE_SOURCE, DISPATCH_DUE_SYNCS)
+
+
+# -- declaring and running jobs ---------------------------------------------------------------
 
 _worker_app = None
 
 
 def _app_for_job():
-    """The worker normally runs jobs inside its app context; this covers callers that don't."""
+    """The worker runs jobs inside its app context; this covers a job called without one."""
     global _worker_app
     if _worker_app is None:
         from webapp import create_app
@@ -60,40 +105,26 @@ def _app_for_job():
     return _worker_app
 
 
-def job(queue: str, *, timeout: int = 180, retry: Retry | None = RETRY_TRANSIENT, result_ttl: int = 3600):
-    if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue!r}")
+def job(spec: JobSpec) -> Callable[[Callable], Callable]:
+    """Declare ``func`` as the entry point ``spec`` names.
+
+    Each run gets an app context of its own, so its database session is its own and is removed
+    when the job ends, whoever called it (the worker, a test, the CLI).
+    """
 
     def decorator(func: Callable) -> Callable:
+        declared = f"{func.__module__}.{func.__name__}"
+        if declared != spec.func:
+            raise ValueError(f"@job({spec.func!r}) is on {declared}: the spec must name its entry point")
+
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any):
-            if has_app_context():
-                return _run_in_context(func, args, kwargs)
-            with _app_for_job().app_context():
-                return _run_in_context(func, args, kwargs)
+            app = current_app._get_current_object() if has_app_context() else _app_for_job()
+            with app.app_context():
+                return func(*args, **kwargs)
 
-        def enqueue(*args: Any, job_id: str | None = None, **kwargs: Any):
-            target = get_queue(queue)
-            # Handed a pipeline, RQ registers the queue and saves and pushes the job in one
-            # transaction: one round trip to Redis instead of two, on every webhook.
-            with target.connection.pipeline() as pipeline:
-                enqueued = target.enqueue(
-                    run,
-                    args=args,
-                    kwargs=kwargs,
-                    job_id=job_id,
-                    job_timeout=timeout,
-                    retry=_with_configured_intervals(retry),
-                    result_ttl=result_ttl,
-                    failure_ttl=FAILURE_TTL,
-                    pipeline=pipeline,
-                )
-                pipeline.execute()
-            return enqueued
-
-        run.enqueue = enqueue
-        run.queue_name = queue
-        run.timeout = timeout
+        run.spec = spec
+        run.enqueue = spec.enqueue
         return run
 
     return decorator
@@ -107,19 +138,10 @@ def _with_configured_intervals(retry: Retry | None) -> Retry | None:
     return Retry(max=retry.max, interval=list(intervals))
 
 
-def _run_in_context(func: Callable, args, kwargs):
-    from webapp.db import db
-
-    try:
-        return func(*args, **kwargs)
-    finally:
-        db.session.remove()
-
-
 def job_is_live(job_id: str) -> bool:
     """Whether a job with this id is waiting or running (so enqueueing it again would double it)."""
     from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
+    from rq.job import JobStatus
 
     try:
         status = Job.fetch(job_id, connection=redis_server.connection()).get_status()
@@ -129,25 +151,25 @@ def job_is_live(job_id: str) -> bool:
 
 
 def make_worker() -> SimpleWorker:
-    """The worker ``switchboard worker`` runs.
+    """The worker ``switchboard worker`` runs (and the tests run).
 
     Jobs run in the worker process itself, not in a work horse forked for each job as RQ does
     by default: a fork, with its cold database and Redis connections, cost a reply more time
-    than the reply itself. What forking would isolate is handled here instead: every job's
-    database session is removed when it ends (``_run_in_context``), its time limit is still
-    enforced (SIGALRM), and if the worker dies mid-job the job's leases run out and it is
-    taken back (``webapp.leases``).
+    than the reply itself. What forking would isolate is handled here instead: every job has
+    its own app context and database session (``job``), its time limit is still enforced
+    (SIGALRM), and if the worker dies mid-job the job's leases run out and it is taken back
+    (``webapp.leases``).
     """
     return SimpleWorker(worker_queues(), connection=redis_server.connection())
 
 
 def preload() -> None:
     """Load once, before the first job, what jobs would otherwise each wait for: the job
-    modules, and the agent's language profiles and stemmers."""
-    import jobs.journal  # noqa: F401  (the webhook handlers register on import)
-    import jobs.knowledge  # noqa: F401
+    modules (by the names in ``JOBS``), and the agent's language profiles and stemmers."""
     from webapp.agent import signals
 
+    for module in dict.fromkeys(spec.module for spec in JOBS):
+        importlib.import_module(module)
     signals.preload()
 
 

@@ -1,41 +1,101 @@
-"""Periodic jobs, declared as data.
+"""Periodic jobs, declared as data, and the one scheduler that enqueues them.
 
 The scheduler process registers exactly this list each time it starts, so removing an entry
-here cancels it: nothing about the schedule lives only in Redis.
+here cancels it: nothing about the schedule lives only in Redis. Exactly one scheduler
+enqueues at a time, however many are started (two ``switchboard serve`` on one Redis, a
+``switchboard scheduler`` started twice): the others wait as standbys and take over within
+``LEADER_LEASE_SECONDS`` when the active one stops or dies.
 """
 
 from __future__ import annotations
 
-import importlib
+import logging
 from dataclasses import dataclass
 
-from rq.cron import CronScheduler
+from redis.exceptions import RedisError
+from rq.cron import CronJob, CronScheduler
 
 from webapp import redis_server
+from webapp.queue import DISPATCH_DUE_SYNCS, FAILURE_TTL, SWEEP_JOURNAL, JobSpec
+
+log = logging.getLogger(__name__)
+
+LEADER_KEY = "switchboard:scheduler:leader"
+LEADER_LEASE_SECONDS = 30
+# The scheduler wakes at least this often, to renew its lease well within it (RQ's default
+# sleep runs up to a minute).
+BEAT_SECONDS = LEADER_LEASE_SECONDS / 3
 
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    func: str  # dotted path of a function declared with @job
+    job: JobSpec
     interval: int  # seconds
-    timeout: int = 300
-
-    def resolve(self):
-        module, _, name = self.func.rpartition(".")
-        return getattr(importlib.import_module(module), name)
 
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Webhook journal rows whose job was lost (Redis down at ingest, a killed worker).
-    PeriodicJob("jobs.journal.sweep_journal", interval=60, timeout=120),
+    PeriodicJob(SWEEP_JOURNAL, interval=60),
     # Knowledge sources on an hourly or daily schedule whose time has come.
-    PeriodicJob("jobs.knowledge.dispatch_due_syncs", interval=60, timeout=120),
+    PeriodicJob(DISPATCH_DUE_SYNCS, interval=60),
 )
 
+# Take the lease when it is free, or extend it when it is ours, in one atomic step.
+_HOLD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
-def build_scheduler(jobs: tuple[PeriodicJob, ...] = PERIODIC_JOBS) -> CronScheduler:
-    scheduler = CronScheduler(connection=redis_server.connection())
+
+class SingleScheduler(CronScheduler):
+    """RQ's interval scheduler, enqueueing only while it holds the leader lease in Redis."""
+
+    leading: bool | None = None  # not asked yet
+
+    def hold_leadership(self) -> bool:
+        held = bool(self.connection.eval(_HOLD, 1, LEADER_KEY, self.name, int(LEADER_LEASE_SECONDS * 1000)))
+        if held != self.leading:
+            log.info("scheduler %s %s", self.name, "is the active scheduler" if held else "waits as a standby")
+        self.leading = held
+        return held
+
+    def enqueue_jobs(self) -> list[CronJob]:
+        if not self.hold_leadership():
+            return []
+        return super().enqueue_jobs()
+
+    def calculate_sleep_interval(self) -> float:
+        return min(super().calculate_sleep_interval(), BEAT_SECONDS)
+
+    def resign(self) -> None:
+        """Hand the lease back, so a standby need not wait for it to run out."""
+        try:
+            self.connection.eval(_RELEASE, 1, LEADER_KEY, self.name)
+        except RedisError as exc:
+            log.warning("could not hand over the scheduler lease (it runs out by itself): %s", exc)
+        self.leading = False
+
+    def register_death(self, pipeline=None) -> None:  # RQ calls it as the scheduler stops
+        self.resign()
+        super().register_death(pipeline)
+
+
+def build_scheduler(jobs: tuple[PeriodicJob, ...] = PERIODIC_JOBS) -> SingleScheduler:
+    scheduler = SingleScheduler(connection=redis_server.connection())
     for periodic in jobs:
-        func = periodic.resolve()
-        scheduler.register(func, queue_name=func.queue_name, interval=periodic.interval, job_timeout=periodic.timeout)
+        scheduler.register(
+            periodic.job.resolve(),
+            queue_name=periodic.job.queue,
+            interval=periodic.interval,
+            job_timeout=periodic.job.timeout,
+            result_ttl=periodic.job.result_ttl,
+            failure_ttl=FAILURE_TTL,
+        )
     return scheduler

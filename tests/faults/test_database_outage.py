@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 
 from tests.front.conftest import AI, Reply, signed_headers
 from webapp.db import db
-from webapp.models import WebhookEvent
+from webapp.models import JournalEntry
 from webapp.queue import get_queue
 
 
@@ -69,7 +69,7 @@ def test_a_database_outage_at_ingest_answers_503_and_leaves_nothing_half_written
     assert outage.failed >= 1
     assert response.status_code == 503
     assert "deliver again" in response.get_json()["error"]
-    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 0
     assert get_queue("webhooks").count == 0
 
     assert deliver(event_body).status_code == 200  # Front's redelivery, once the database is back
@@ -91,5 +91,5 @@ def test_a_commit_that_fails_leaves_no_journal_row(app, deliver, fake_front, mon
     response = deliver(fake_front.event(fake_front.add_message("cnv_1", "Where is my order?")))
     monkeypatch.undo()
     assert failures and response.status_code == 503
-    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 0
     assert get_queue("webhooks").count == 0

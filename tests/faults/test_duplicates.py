@@ -12,7 +12,7 @@ from tests.faults.conftest import AI
 from tests.front.conftest import signed_headers
 from webapp import journal
 from webapp.db import db
-from webapp.models import EventKind, JournalStatus, SupportSession, WebhookEvent
+from webapp.models import EventKind, JournalStatus, SupportSession, JournalEntry
 
 CONVERSATIONS = 8
 
@@ -42,7 +42,7 @@ def test_triple_deliveries_racing_on_two_workers_give_one_reply_each(
 
     assert statuses == [200] * len(bodies)
     db.session.expire_all()
-    rows = db.session.scalars(select(WebhookEvent)).all()
+    rows = db.session.scalars(select(JournalEntry)).all()
     assert len(rows) == 2 * CONVERSATIONS  # one per distinct event id
     assert {row.status for row in rows} == {JournalStatus.DONE}, workers.logs()
     for n in range(CONVERSATIONS):

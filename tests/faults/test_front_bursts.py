@@ -7,7 +7,7 @@ from tests.front.conftest import AI, Reply
 from webapp import journal
 from webapp.db import db
 from webapp.front.client import FrontClient
-from webapp.models import EventKind, JournalStatus, SessionStatus, SupportSession, WebhookEvent
+from webapp.models import EventKind, JournalStatus, SessionStatus, SupportSession, JournalEntry
 
 CONVERSATIONS = 10
 
@@ -30,7 +30,7 @@ def test_bursts_of_429_and_5xx_are_retried_and_every_customer_gets_one_reply(del
 
     assert all(len(fake_front.replies(f"cnv_{n}")) == 1 for n in range(CONVERSATIONS))
     db.session.expire_all()
-    rows = db.session.scalars(select(WebhookEvent)).all()
+    rows = db.session.scalars(select(JournalEntry)).all()
     assert {row.status for row in rows} == {JournalStatus.DONE}
     assert max(row.attempts for row in rows) <= journal.MAX_ATTEMPTS
     # Bounded: the work itself, the injected failures, and a look before each resend.

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.front.conftest import AI, Reply, signed_headers
 from webapp import journal
 from webapp.db import db
-from webapp.models import JournalStatus, WebhookEvent
+from webapp.models import JournalStatus, JournalEntry
 from webapp.queue import get_queue
 
 
@@ -42,11 +42,11 @@ def test_redis_stopping_during_webhooks_loses_and_doubles_nothing(
 
     assert before + during + after == [200] * 30
     assert get_queue("webhooks").count == 10  # the jobs queued before the stop died with Redis
-    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 30
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 30
 
     journal.sweep(pending_after=timedelta(0))  # what the scheduler runs every minute
     process()
     db.session.expire_all()
-    assert db.session.scalars(select(WebhookEvent.status)).all() == [JournalStatus.DONE] * 30
+    assert db.session.scalars(select(JournalEntry.status)).all() == [JournalStatus.DONE] * 30
     assert all(len(fake_front.replies(f"cnv_{n}")) == 1 for n in range(30))
     assert len(fake_front.calls_to("POST", "/messages$")) == 30

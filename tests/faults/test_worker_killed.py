@@ -9,12 +9,12 @@ from sqlalchemy import select
 from tests.faults.conftest import AI, wait_for
 from webapp import journal
 from webapp.db import db
-from webapp.models import EventKind, JournalStatus, SupportSession, WebhookEvent
+from webapp.models import EventKind, JournalStatus, SupportSession, JournalEntry
 
 
-def _row() -> WebhookEvent:
+def _row() -> JournalEntry:
     db.session.expire_all()
-    return db.session.scalar(select(WebhookEvent))
+    return db.session.scalar(select(JournalEntry))
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from tests.front.conftest import AI, HUMAN, Handoff, Reply, Resolve
 from webapp.db import db
-from webapp.models import EventKind, JournalStatus, MessageFingerprint, SessionStatus, SupportSession, WebhookEvent, utcnow
+from webapp.models import EventKind, JournalStatus, MessageFingerprint, SessionStatus, SupportSession, JournalEntry, utcnow
 
 
 def _session(conversation_id="cnv_1") -> SupportSession:
@@ -49,7 +49,7 @@ def test_a_customer_message_on_a_conversation_assigned_to_the_ai_is_answered(del
     assert _kinds(session) == ["customer_message", "ai_reasoning", "ai_reply"]
     assert session.events[1].payload["decision"] == "reply"
     assert fake_front.spec_problems == []
-    assert db.session.scalar(select(WebhookEvent.status)) == JournalStatus.DONE
+    assert db.session.scalar(select(JournalEntry.status)) == JournalStatus.DONE
 
 
 def test_the_legacy_event_shape_is_answered_too(deliver, fake_front, process, reply):
@@ -173,7 +173,7 @@ def test_two_deliveries_racing_on_two_workers_get_one_reply(app, deliver, fake_f
         worker.join(timeout=60)
     assert [w.exitcode for w in workers] == [0, 0]
     assert len(fake_front.replies("cnv_1")) == 1
-    assert db.session.scalars(select(WebhookEvent.status)).all() == [JournalStatus.DONE, JournalStatus.DONE]
+    assert db.session.scalars(select(JournalEntry.status)).all() == [JournalStatus.DONE, JournalStatus.DONE]
 
 
 def test_the_same_text_twice_within_a_day_is_answered_once_and_again_after(deliver, fake_front, process, reply):
@@ -288,7 +288,7 @@ def test_5xx_is_retried_then_recorded_as_failed_on_the_session(deliver, fake_fro
     assert fake_front.replies("cnv_1") == []
     attempts = len(fake_front.calls_to("POST", "/conversations/cnv_1/messages"))
     assert attempts == 4 * 4  # each of 4 job attempts tries the call 1 + 3 times
-    entry = db.session.scalar(select(WebhookEvent))
+    entry = db.session.scalar(select(JournalEntry))
     assert entry.status == JournalStatus.FAILED and "503" in entry.last_error
     session = _session()
     error = next(e for e in session.events if e.kind == EventKind.ERROR)
@@ -389,4 +389,4 @@ def test_events_arriving_after_a_disconnect_are_closed_quietly(deliver, fake_fro
     integration.enabled = False
     db.session.commit()
     process()
-    assert fake_front.calls == [] and db.session.scalar(select(WebhookEvent.status)) == JournalStatus.DONE
+    assert fake_front.calls == [] and db.session.scalar(select(JournalEntry.status)) == JournalStatus.DONE

@@ -6,6 +6,7 @@ from sqlalchemy import select, text
 from tests.conftest import csrf_token
 from tests.front.conftest import AI
 from webapp.db import db
+from webapp.front.integration import settings_of
 from webapp.models import Integration
 
 PAGE = "/settings/ticketing/front"
@@ -88,7 +89,7 @@ def test_a_teammate_not_in_fronts_list_is_refused(admin, fake_front):
     _post(admin, "/connect", api_token=fake_front.token)
     response = _post(admin, "/agent", ai_teammate="tea_forged", rate_limit="50")
     assert response.status_code == 400
-    assert "ai_teammate_id" not in _front().settings
+    assert settings_of(_front()).ai_teammate_id is None
 
 
 def test_the_webhook_url_and_app_secret(app, admin, fake_front):

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from webapp.db import db
 from webapp.front import events, signatures
 from webapp.front.events import APPLICATION_TYPES, CORE_TYPES
-from webapp.models import Integration, IntegrationKind, WebhookEvent
+from webapp.models import Integration, IntegrationKind, JournalEntry
 
 APP_SECRET = "front-app-secret-for-properties"
 TOKEN = "hook-token-for-properties"
@@ -54,7 +54,7 @@ def webhook_url(app, world) -> str:
 
 
 def _journal_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(WebhookEvent))
+    return db.session.scalar(select(func.count()).select_from(JournalEntry))
 
 
 # -- what arrives ------------------------------------------------------------------------------
@@ -295,7 +295,7 @@ def test_only_correctly_signed_events_are_journalled(client, webhook_url, delive
         assert response.json["status"] in ("accepted", "duplicate")
         assert journalled == (1 if response.json["status"] == "accepted" else 0)
         if journalled:
-            entry = db.session.scalar(select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(1))
+            entry = db.session.scalar(select(JournalEntry).order_by(JournalEntry.id.desc()).limit(1))
             assert entry.external_id == event.id[:255] and entry.payload == delivery.body.decode("utf-8")
     db.session.rollback()
 

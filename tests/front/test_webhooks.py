@@ -9,11 +9,11 @@ from tests.conftest import unreachable_redis
 from tests.front.conftest import APP_SECRET, signed_headers
 from webapp.db import db
 from webapp.front import signatures
-from webapp.models import JournalStatus, WebhookEvent
+from webapp.models import JournalStatus, JournalEntry
 
 
 def _journal_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(WebhookEvent))
+    return db.session.scalar(select(func.count()).select_from(JournalEntry))
 
 
 def _event(fake_front):
@@ -25,7 +25,7 @@ def test_a_signed_application_webhook_is_journalled_and_acknowledged(deliver, fa
     response = deliver(_event(fake_front))
     assert response.status_code == 200
     assert response.json == {"status": "accepted"}
-    entry = db.session.scalar(select(WebhookEvent))
+    entry = db.session.scalar(select(JournalEntry))
     assert entry.source == "front" and entry.event_type == "inbound" and entry.status == JournalStatus.PENDING
     assert json.loads(entry.payload)["payload"]["type"] == "inbound"  # raw body kept as delivered
 
@@ -138,7 +138,7 @@ def test_redis_down_at_ingest_still_journals_and_acknowledges(app, deliver, fake
     app.extensions["redis"] = unreachable_redis()
     response = deliver(_event(fake_front))
     assert response.status_code == 200
-    assert db.session.scalar(select(WebhookEvent)).status == JournalStatus.PENDING
+    assert db.session.scalar(select(JournalEntry)).status == JournalStatus.PENDING
 
 
 def test_a_database_failure_at_ingest_answers_503_so_front_retries(app, deliver, fake_front, monkeypatch):

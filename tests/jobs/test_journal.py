@@ -6,25 +6,24 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.conftest import run_worker, unreachable_redis
-from webapp import journal, redis_server
+from webapp import journal, redis_server, registry
 from webapp.db import db
-from webapp.models import JournalStatus, WebhookEvent, utcnow
+from webapp.models import JournalStatus, JournalEntry, utcnow
 
 SOURCE = "test-source"
 
 
 @pytest.fixture
 def handled(app):
-    """Registers a handler for SOURCE that counts its calls in Redis (visible across forks)."""
+    """Registers SOURCE with a handler that counts its calls in Redis (this app's registry only)."""
 
-    def handler(entry: WebhookEvent) -> None:
+    def handler(entry: JournalEntry) -> None:
         redis_server.connection().incr(f"handled:{entry.external_id}")
         if "fail" in entry.payload:
             raise RuntimeError("the remote system answered 503")
 
-    journal.register_handler(SOURCE, handler)
-    yield lambda external_id: int(redis_server.connection().get(f"handled:{external_id}") or 0)
-    journal._handlers.pop(SOURCE, None)
+    registry.current().add_journal_source(journal.JournalSource(SOURCE, handler))
+    return lambda external_id: int(redis_server.connection().get(f"handled:{external_id}") or 0)
 
 
 def _deliver(organization, external_id="evt_1", body='{"ok": true}'):
@@ -34,7 +33,7 @@ def _deliver(organization, external_id="evt_1", body='{"ok": true}'):
 
 def _status(entry_id):
     db.session.expire_all()
-    return db.session.get(WebhookEvent, entry_id)
+    return db.session.get(JournalEntry, entry_id)
 
 
 def test_a_delivery_is_journalled_and_processed_once_by_a_worker(world, handled):
@@ -58,7 +57,7 @@ def test_the_same_event_delivered_three_times_is_one_row_and_one_run(world, hand
     for _ in range(3):
         journal.enqueue(first.id)
     run_worker()
-    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 1
     assert handled("evt_1") == 1
 
 
@@ -94,7 +93,7 @@ def test_the_sweeper_leaves_recent_rows_and_rows_with_a_live_job_alone(world, ha
     recent, _ = _deliver(organization, "recent")
     queued, _ = _deliver(organization, "queued")
     journal.enqueue(queued.id)
-    db.session.execute(update(WebhookEvent).where(WebhookEvent.id == queued.id).values(updated_at=utcnow() - timedelta(hours=1)))
+    db.session.execute(update(JournalEntry).where(JournalEntry.id == queued.id).values(updated_at=utcnow() - timedelta(hours=1)))
     db.session.commit()
 
     assert journal.sweep(pending_after=timedelta(minutes=1)) == []
@@ -102,7 +101,7 @@ def test_the_sweeper_leaves_recent_rows_and_rows_with_a_live_job_alone(world, ha
 
 def _lease_runs_out(entry_id):
     db.session.execute(
-        update(WebhookEvent).where(WebhookEvent.id == entry_id).values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        update(JournalEntry).where(JournalEntry.id == entry_id).values(lease_expires_at=utcnow() - timedelta(seconds=1))
     )
     db.session.commit()
 
@@ -160,20 +159,23 @@ def test_a_running_job_keeps_renewing_its_lease(app, world):
     seen = []
 
     def slow(entry):
+        """Runs until it sees its lease pushed forward; the deadline is only there so a lease
+        that is never renewed fails the test instead of hanging it."""
         import time
 
-        first = _status(entry.id).lease_expires_at
-        time.sleep(0.5)
-        seen.append((first, _status(entry.id).lease_expires_at))
+        first = later = _status(entry.id).lease_expires_at
+        deadline = time.monotonic() + 10
+        while later <= first and time.monotonic() < deadline:
+            time.sleep(0.01)
+            db.session.rollback()  # end this read, so the next one sees what the renewal committed
+            later = _status(entry.id).lease_expires_at
+        seen.append((first, later))
 
-    journal.register_handler("slow", slow)
-    try:
-        entry, _ = journal.record_delivery(world.organization().id, "slow", "e1", None, "{}")
-        journal.process(entry.id)
-    finally:
-        journal._handlers.pop("slow", None)
+    registry.current().add_journal_source(journal.JournalSource("slow", slow))
+    entry, _ = journal.record_delivery(world.organization().id, "slow", "e1", None, "{}")
+    journal.process(entry.id)
     first, later = seen[0]
-    assert later > first
+    assert later > first, "the lease was never renewed while the job ran"
     assert _status(entry.id).status == JournalStatus.DONE
 
 

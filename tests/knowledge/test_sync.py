@@ -158,15 +158,41 @@ def test_scheduled_sources_are_queued_when_due(source, help_centers):
     source.last_started_at = utcnow() - timedelta(hours=25)
     source.status = SyncStatus.OK
     db.session.commit()
-    assert dispatch_due_syncs() == [source.id]
-    assert dispatch_due_syncs() == []  # queued already
+    assert dispatch_due_syncs() == [source.id]  # the periodic job asks the domain
+    assert sources.request_due_syncs() == []  # queued already
     source.status, source.last_started_at = SyncStatus.OK, utcnow()
     db.session.commit()
-    assert dispatch_due_syncs() == []  # not due yet
+    assert sources.request_due_syncs() == []  # not due yet
     source.schedule = SyncSchedule.MANUAL
     source.last_started_at = utcnow() - timedelta(days=3)
     db.session.commit()
-    assert dispatch_due_syncs() == []
+    assert sources.request_due_syncs() == []
+
+
+@pytest.mark.parametrize(
+    ("schedule", "status", "started_hours_ago", "due"),
+    [
+        ("daily", "ok", None, True),  # never synced
+        ("daily", "ok", 25, True),
+        ("daily", "ok", 23, False),
+        ("hourly", "failed", 2, True),
+        ("hourly", "ok", 0.5, False),
+        ("manual", "ok", 1000, False),
+        ("hourly", "syncing", 2, False),  # still running
+        ("hourly", "syncing", 4, True),  # outlived the job's time limit: its worker died
+        ("daily", "syncing", 4, False),  # dead too, but a day has not passed
+    ],
+)
+def test_which_sources_are_due(source, schedule, status, started_hours_ago, due):
+    from datetime import timedelta
+
+    from webapp.models import SyncSchedule, utcnow
+
+    now = utcnow()
+    source.schedule = SyncSchedule(schedule)
+    source.status = SyncStatus(status)
+    source.last_started_at = None if started_hours_ago is None else now - timedelta(hours=started_hours_ago)
+    assert sources.is_due(source, now) is due
 
 
 def test_429s_during_a_sync_are_waited_out_and_the_sync_completes(source, help_centers):

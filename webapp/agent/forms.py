@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from webapp.agent.office_hours import ScheduleError, parse_zone, parse_days, parse_time
 from webapp.agent.policy import LEVEL_NAMES
 from webapp.forms import Form, api_token_characters
+from webapp.models import CHANNELS, AdvancedSwitches
 
 LEVEL_HELP = {
     0: "Never hands off; requests for a person are declined politely.",
@@ -12,7 +13,6 @@ LEVEL_HELP = {
     2: "Tries to understand first; hands off on request once it has the basic information.",
     3: "Needs a complete problem statement and tries several answers before escalating.",
 }
-CHANNELS = ("email", "web", "sms", "phone")
 
 
 class HandoffForm(Form):
@@ -26,7 +26,9 @@ class HandoffForm(Form):
     adv_on_frustration = BooleanField("Hand off when the customer is frustrated", default=True)
     adv_on_unproductive = BooleanField("Hand off when the conversation is unproductive", default=True)
     adv_unproductive_after = IntegerField(
-        "…after this many AI replies without progress", default=2, validators=[NumberRange(min=1, max=20)]
+        "…after this many AI replies without progress",
+        default=AdvancedSwitches.unproductive_after,
+        validators=[NumberRange(min=1, max=AdvancedSwitches.MAX_UNPRODUCTIVE_AFTER)],
     )
     adv_on_request = BooleanField("Hand off when the customer asks for a person", default=True)
     forbidden_topics = TextAreaField(

@@ -32,13 +32,12 @@ def policy_for(settings: AgentSettings | None) -> HandoffPolicy:
     if settings is None:
         return PRESETS[1]
     if settings.handoff_mode == HandoffMode.ADVANCED:
-        advanced = settings.advanced or {}
-        enabled = bool(advanced.get("enabled", True))
+        switches = settings.switches
         return HandoffPolicy(
-            enabled=enabled,
-            on_request=enabled and bool(advanced.get("on_request", True)),
-            on_frustration=enabled and bool(advanced.get("on_frustration", True)),
-            on_unproductive=enabled and bool(advanced.get("on_unproductive", True)),
-            unproductive_after=max(1, int(advanced.get("unproductive_after", 2))),
+            enabled=switches.enabled,
+            on_request=switches.enabled and switches.on_request,
+            on_frustration=switches.enabled and switches.on_frustration,
+            on_unproductive=switches.enabled and switches.on_unproductive,
+            unproductive_after=switches.unproductive_after,
         )
     return PRESETS.get(settings.handoff_level, PRESETS[1])

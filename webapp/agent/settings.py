@@ -6,9 +6,21 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from webapp.agent import destinations
 from webapp.agent.office_hours import Schedule, ScheduleError, describe_opening
+from webapp.agent.policy import PRESETS
 from webapp.db import db
-from webapp.models import DEFAULT_MESSAGE_OPEN, AgentSettings, Channel, OfficeHours, utcnow
+from webapp.models import (
+    CHANNELS,
+    DEFAULT_MESSAGE_OPEN,
+    AdvancedSwitches,
+    AgentSettings,
+    Channel,
+    HandoffMode,
+    OfficeHours,
+    SettingsError,
+    utcnow,
+)
 
 
 def settings_for(organization_id: int) -> AgentSettings | None:
@@ -21,6 +33,44 @@ def get_or_create(organization_id: int) -> AgentSettings:
         settings = AgentSettings(organization_id=organization_id, advanced={}, destinations={})
         db.session.add(settings)
         db.session.flush()
+    return settings
+
+
+def save(
+    organization_id: int,
+    *,
+    mode: HandoffMode,
+    level: int,
+    switches: AdvancedSwitches,
+    forbidden_topics: str,
+    message_open: str,
+    message_closed: str,
+    office_hours_id: int | None,
+    destination_keys: dict[str, str],
+) -> AgentSettings:
+    """Check and save the whole Handoff settings page; SettingsError says what is wrong."""
+    if level not in PRESETS:
+        raise SettingsError(f"there is no handoff level {level}")
+    if not message_open.strip() or not message_closed.strip():
+        raise SettingsError("both handoff messages are needed: the customer is always told something")
+    if office_hours_id is not None:
+        schedule = db.session.get(OfficeHours, office_hours_id)
+        if schedule is None or schedule.organization_id != organization_id:
+            raise SettingsError("those office hours no longer exist")
+    known = {destination.key for destination in destinations.available()}
+    chosen = {Channel(channel).value: key for channel, key in destination_keys.items()}
+    if unknown := sorted(set(chosen.values()) - known):
+        raise SettingsError(f"unknown handoff destination: {', '.join(unknown)}")
+    settings = get_or_create(organization_id)
+    settings.handoff_mode = mode
+    settings.handoff_level = level
+    settings.switches = switches
+    settings.forbidden_topics = forbidden_topics
+    settings.message_open = message_open.strip()
+    settings.message_closed = message_closed.strip()
+    settings.office_hours_id = office_hours_id
+    settings.destinations = {channel: chosen.get(channel, destinations.DEFAULT) for channel in CHANNELS}
+    db.session.commit()
     return settings
 
 

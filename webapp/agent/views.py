@@ -11,11 +11,11 @@ from wtforms.fields import SelectChoice
 from webapp.agent import destinations
 from webapp.agent import settings as agent_settings
 from webapp.agent import provider
-from webapp.agent.forms import CHANNELS, HandoffForm, OfficeHoursForm, ProviderForm, destination_fields, parse_shift_lines
+from webapp.agent.forms import HandoffForm, OfficeHoursForm, ProviderForm, destination_fields, parse_shift_lines
 from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.forms import ButtonForm
-from webapp.models import HandoffMode, Integration, IntegrationKind, OfficeHours
+from webapp.models import CHANNELS, AdvancedSwitches, HandoffMode, OfficeHours, SettingsError
 from webapp.security import admin_required, owned_or_404
 
 bp = Blueprint("handoff", __name__, url_prefix="/settings/handoff")
@@ -32,21 +32,21 @@ def _handoff_form(from_request: bool) -> HandoffForm:
     if from_request:
         form = form_class()
     else:
-        advanced = settings.advanced or {}
+        switches = settings.switches
         data = {
             "mode": settings.handoff_mode.value,
             "level": str(settings.handoff_level),
-            "adv_enabled": advanced.get("enabled", True),
-            "adv_on_frustration": advanced.get("on_frustration", True),
-            "adv_on_unproductive": advanced.get("on_unproductive", True),
-            "adv_unproductive_after": advanced.get("unproductive_after", 2),
-            "adv_on_request": advanced.get("on_request", True),
+            "adv_enabled": switches.enabled,
+            "adv_on_frustration": switches.on_frustration,
+            "adv_on_unproductive": switches.on_unproductive,
+            "adv_unproductive_after": switches.unproductive_after,
+            "adv_on_request": switches.on_request,
             "forbidden_topics": settings.forbidden_topics,
             "message_open": settings.message_open,
             "message_closed": settings.message_closed,
             "office_hours": str(settings.office_hours_id or ""),
         }
-        data.update({f"destination_{c}": (settings.destinations or {}).get(c, destinations.DEFAULT) for c in CHANNELS})
+        data.update({f"destination_{c}": settings.destination_for(c) for c in CHANNELS})
         form = form_class(formdata=None, data=data)
     form.office_hours.choices = [SelectChoice("", "None: always inside office hours")] + [
         SelectChoice(str(s.id), f"{s.name} ({s.timezone})") for s in _schedules()
@@ -80,22 +80,28 @@ def save():
     form = _handoff_form(from_request=True)
     if not form.validate_on_submit():
         return _render(form=form, status=400)
-    settings = agent_settings.get_or_create(current_user.organization_id)
-    settings.handoff_mode = HandoffMode(form.mode.data)
-    settings.handoff_level = int(form.level.data)
-    settings.advanced = {
-        "enabled": form.adv_enabled.data,
-        "on_frustration": form.adv_on_frustration.data,
-        "on_unproductive": form.adv_on_unproductive.data,
-        "unproductive_after": form.adv_unproductive_after.data,
-        "on_request": form.adv_on_request.data,
-    }
-    settings.forbidden_topics = form.forbidden_topics.data or ""
-    settings.message_open = form.message_open.data.strip()
-    settings.message_closed = form.message_closed.data.strip()
-    settings.office_hours_id = int(form.office_hours.data) if form.office_hours.data else None
-    settings.destinations = {c: getattr(form, f"destination_{c}").data for c in CHANNELS}
-    db.session.commit()
+    try:
+        agent_settings.save(
+            current_user.organization_id,
+            mode=HandoffMode(form.mode.data),
+            level=int(form.level.data),
+            switches=AdvancedSwitches(
+                enabled=form.adv_enabled.data,
+                on_frustration=form.adv_on_frustration.data,
+                on_unproductive=form.adv_on_unproductive.data,
+                unproductive_after=form.adv_unproductive_after.data,
+                on_request=form.adv_on_request.data,
+            ),
+            forbidden_topics=form.forbidden_topics.data or "",
+            message_open=form.message_open.data,
+            message_closed=form.message_closed.data,
+            office_hours_id=int(form.office_hours.data) if form.office_hours.data else None,
+            destination_keys={c: getattr(form, f"destination_{c}").data for c in CHANNELS},
+        )
+    except SettingsError as exc:
+        db.session.rollback()
+        form.form_errors.append(f"Not saved: {exc}.")
+        return _render(form=form, status=400)
     flash("Handoff settings saved.", "success")
     return redirect(url_for("handoff.settings"))
 
@@ -135,9 +141,12 @@ ai_bp = Blueprint("ai", __name__, url_prefix="/settings/ai")
 def _render_provider(form=None, status=200):
     integration = provider.llm_integration(current_user.organization_id)
     if form is None:
-        settings = (integration.settings or {}) if integration else {}
-        form = ProviderForm(formdata=None, data={"base_url": settings.get("base_url", ""), "model": settings.get("model", ""), "enabled": bool(integration and integration.enabled)})
-    key = ((integration.credentials or {}) if integration else {}).get("api_key")
+        settings = provider.settings_of(integration)
+        form = ProviderForm(
+            formdata=None,
+            data={"base_url": settings.base_url, "model": settings.model, "enabled": bool(integration and integration.enabled)},
+        )
+    key = integration.credential(provider.API_KEY) if integration else None
     return render_template("settings/ai.html", form=form, key_hint=secret_hint(key)), status
 
 
@@ -150,19 +159,19 @@ def provider_settings():
 @admin_required
 def save_provider():
     form = ProviderForm()
-    integration = provider.llm_integration(current_user.organization_id)
-    has_key = bool(integration and (integration.credentials or {}).get("api_key"))
-    if form.validate_on_submit() and not (form.enabled.data and not (form.api_key.data or has_key)):
-        if integration is None:
-            integration = Integration(organization_id=current_user.organization_id, kind=IntegrationKind.LLM, settings={})
-            db.session.add(integration)
-        integration.settings = {"base_url": form.base_url.data.strip().rstrip("/"), "model": form.model.data.strip()}
-        if form.api_key.data:
-            integration.credentials = {"api_key": form.api_key.data.strip()}
-        integration.enabled = form.enabled.data
-        db.session.commit()
-        flash("AI provider saved." + (" The LLM now answers." if integration.enabled else ""), "success")
-        return redirect(url_for("ai.provider_settings"))
-    if form.enabled.data and not (form.api_key.data or has_key):
-        form.api_key.errors = [*form.api_key.errors, "Enter the API key before switching the provider on."]
-    return _render_provider(form, 400)
+    if not form.validate_on_submit():
+        return _render_provider(form, 400)
+    try:
+        integration = provider.save(
+            current_user.organization_id,
+            base_url=form.base_url.data,
+            model=form.model.data,
+            api_key=form.api_key.data or None,
+            enabled=form.enabled.data,
+        )
+    except SettingsError as exc:
+        db.session.rollback()
+        form.api_key.errors = [*form.api_key.errors, str(exc)]
+        return _render_provider(form, 400)
+    flash("AI provider saved." + (" The LLM now answers." if integration.enabled else ""), "success")
+    return redirect(url_for("ai.provider_settings"))

@@ -1,3 +1,1 @@
-from webapp.auth.views import bp
-
-__all__ = ["bp"]
+"""First-run set-up, login and logout."""

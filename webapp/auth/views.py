@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -50,6 +50,7 @@ def setup():
         owner.set_password(form.password.data)
         db.session.add_all([organization, owner])
         db.session.commit()
+        session.permanent = True
         login_user(owner)
         flash(f"Welcome to Switchboard, {owner.name}. Connect Front to start answering.", "success")
         return redirect(url_for("front.settings"))
@@ -74,6 +75,7 @@ def login():
                 throttle.clear(key)
                 user.last_login_at = utcnow()
                 db.session.commit()
+                session.permanent = True  # it ends SESSION_LIFETIME_HOURS after the last request
                 login_user(user, remember=form.remember.data)
                 return redirect(_safe_next(request.args.get("next")))
             throttle.record_failure(key)

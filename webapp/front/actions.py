@@ -11,7 +11,7 @@ import logging
 import time
 from typing import Callable
 
-from webapp.agent import Handoff, Reply, destinations
+from webapp.agent import Handoff, Reply
 from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontOutcomeUnknown, FrontUnavailable
@@ -70,8 +70,8 @@ class Sender:
         raise FrontUnavailable(f"Front did not confirm the send after {SEND_ATTEMPTS} attempts: {last}")
 
 
-def send_reply(sender: Sender, session: SupportSession, message_id: str, reply: Reply, retrying: bool) -> None:
-    conversation_id = session.front_conversation_id
+def send_reply(sender: Sender, support_session: SupportSession, message_id: str, reply: Reply, retrying: bool) -> None:
+    conversation_id = support_session.front_conversation_id
     result, found = sender.send_once(
         lambda: sender.client.reply(
             conversation_id, author_id=sender.ai_teammate_id, body=text_to_html(reply.text), text=reply.text
@@ -79,7 +79,7 @@ def send_reply(sender: Sender, session: SupportSession, message_id: str, reply: 
         lambda: sender.find_reply(conversation_id, reply.text),
         check_first=retrying,
     )
-    session.record(
+    support_session.record(
         EventKind.AI_REPLY,
         text=reply.text,
         sources=list(reply.sources),
@@ -100,14 +100,14 @@ def handoff_note(handoff: Handoff) -> str:
 
 
 def hand_off(
-    sender: Sender, session: SupportSession, message_id: str, handoff: Handoff, retrying: bool, customer_message: str | None = None
+    sender: Sender, support_session: SupportSession, message_id: str, handoff: Handoff, retrying: bool, customer_message: str | None = None
 ) -> None:
     """Tell the customer, leave the internal note, then unassign.
 
     Who has the conversation next is not read back: if a Front rule reassigns it, Front's
     assignment event puts that on the timeline, and a handoff stays within four calls to Front.
     """
-    conversation_id = session.front_conversation_id
+    conversation_id = support_session.front_conversation_id
     if customer_message:
         sender.send_once(
             lambda: sender.client.reply(
@@ -117,7 +117,7 @@ def hand_off(
             check_first=retrying,
         )
         # Not tied to message_id: the handoff is not done until the note and unassign are.
-        session.record(EventKind.AI_REPLY, text=customer_message, handoff_notice_for=message_id)
+        support_session.record(EventKind.AI_REPLY, text=customer_message, handoff_notice_for=message_id)
         db.session.commit()
     note = handoff_note(handoff)
     sender.send_once(
@@ -126,8 +126,8 @@ def hand_off(
         check_first=retrying,
     )
     sender.client.set_assignee(conversation_id, None)
-    session.status = SessionStatus.HANDED_OFF
-    session.record(
+    support_session.status = SessionStatus.HANDED_OFF
+    support_session.record(
         EventKind.HANDOFF,
         reason=handoff.reason,
         summary=handoff.summary,
@@ -145,22 +145,19 @@ class FrontTeammates:
     key = "front_teammates"
     label = "Front teammates (unassign)"
 
-    def hand_off(self, *, sender, session, message_id, handoff, retrying, customer_message) -> None:
-        hand_off(sender, session, message_id, handoff, retrying, customer_message)
+    def hand_off(self, *, sender, support_session, message_id, handoff, retrying, customer_message) -> None:
+        hand_off(sender, support_session, message_id, handoff, retrying, customer_message)
 
 
-destinations.register(FrontTeammates())
-
-
-def resolve(sender: Sender, session: SupportSession, message_id: str) -> None:
+def resolve(sender: Sender, support_session: SupportSession, message_id: str) -> None:
     """Archive only a conversation the AI still owns; otherwise say who has it."""
-    conversation_id = session.front_conversation_id
+    conversation_id = support_session.front_conversation_id
     assignee = sender.client.conversation(conversation_id).get("assignee") or None
     if assignee and assignee.get("id") == sender.ai_teammate_id:
         sender.client.archive(conversation_id)
-        session.status = SessionStatus.RESOLVED
-        session.record(EventKind.ARCHIVE, message="Archived in Front: the customer confirmed it is solved.", message_id=message_id)
+        support_session.status = SessionStatus.RESOLVED
+        support_session.record(EventKind.ARCHIVE, message="Archived in Front: the customer confirmed it is solved.", message_id=message_id)
     else:
         owner = f"reassigned to {teammate_name(assignee)}" if assignee else "no longer assigned to the AI teammate"
-        session.record(EventKind.ARCHIVE_SKIPPED, reason=f"archive skipped: {owner}", message_id=message_id)
+        support_session.record(EventKind.ARCHIVE_SKIPPED, reason=f"archive skipped: {owner}", message_id=message_id)
     db.session.commit()

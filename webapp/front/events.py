@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
+# The journal source Front's webhooks are recorded under (JournalEntry.source).
+SOURCE = "front"
+
+
 class EventError(ValueError):
     """The body is JSON but not a Front event we can journal."""
 

@@ -9,7 +9,6 @@ import logging
 import time
 from contextlib import contextmanager
 
-from webapp import journal
 from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for, destinations
 from webapp.agent.policy import policy_for
 from webapp.agent.settings import handoff_message, settings_for
@@ -19,12 +18,11 @@ from webapp.front.errors import FrontError, FrontNotFound
 from webapp.front.events import EventGroup, FrontEvent
 from webapp.front.integration import client_for, front_integration, is_connected, settings_of, teammate_name
 from webapp.leases import redis_lock
-from webapp.models import EventKind, Integration, SessionStatus, SupportSession, WebhookEvent
+from webapp.models import EventKind, Integration, SessionStatus, SupportSession, JournalEntry
 from webapp.text import html_to_text
 
 log = logging.getLogger(__name__)
 
-SOURCE = "front"
 LOCK_WAIT_SECONDS = 120
 
 
@@ -45,7 +43,7 @@ def message_text(message: dict) -> str:
     return (message.get("text") or html_to_text(message.get("body")) or message.get("blurb") or "").strip()
 
 
-def handle(entry: WebhookEvent) -> None:
+def handle(entry: JournalEntry) -> None:
     integration = front_integration(entry.organization_id)
     if not is_connected(integration):
         return  # disconnected since the webhook arrived: there is nothing to fetch or answer with
@@ -65,52 +63,49 @@ def handle(entry: WebhookEvent) -> None:
         record_tag(integration, event)
 
 
-def on_final_failure(entry: WebhookEvent, error: BaseException) -> None:
+def on_final_failure(entry: JournalEntry, error: BaseException) -> None:
     """After the last retry: say so on the session, and leave no customer waiting on an AI
     that cannot answer (best effort: note and unassign, so a human picks it up)."""
     try:
         event = events.parse(json.loads(entry.payload))
     except (ValueError, events.EventError):
         return
-    session = sessions.find_session(entry.organization_id, event.conversation_id)
-    if session is None:
+    support_session = sessions.find_session(entry.organization_id, event.conversation_id)
+    if support_session is None:
         return
-    session.record(
+    support_session.record(
         EventKind.ERROR,
         message=f"Switchboard gave up on this {event.type} event after {entry.attempts} attempts.",
         detail=str(error)[:1000],
         message_id=event.message_id,
     )
     db.session.commit()
-    if event.group == EventGroup.INBOUND and session.status == SessionStatus.AI:
-        _hand_over_after_failure(session, error)
+    if event.group == EventGroup.INBOUND and support_session.status == SessionStatus.AI:
+        _hand_over_after_failure(support_session, error)
 
 
-def _hand_over_after_failure(session: SupportSession, error: BaseException) -> None:
-    integration = front_integration(session.organization_id)
+def _hand_over_after_failure(support_session: SupportSession, error: BaseException) -> None:
+    integration = front_integration(support_session.organization_id)
     ai_teammate_id = settings_of(integration).ai_teammate_id
     if ai_teammate_id is None:
         return
     client = client_for(integration, max_retries=1)
     try:
         client.comment(
-            session.front_conversation_id,
+            support_session.front_conversation_id,
             author_id=ai_teammate_id,
             body=f"**The AI could not answer this message** ({type(error).__name__}). Over to you.",
         )
-        client.set_assignee(session.front_conversation_id, None)
+        client.set_assignee(support_session.front_conversation_id, None)
     except FrontError as exc:
-        log.warning("could not hand over session %s after a failure: %s", session.id, exc)
+        log.warning("could not hand over session %s after a failure: %s", support_session.id, exc)
         return
-    session.status = SessionStatus.HANDED_OFF
-    session.record(
+    support_session.status = SessionStatus.HANDED_OFF
+    support_session.record(
         EventKind.HANDOFF, reason="error", summary="The AI could not answer; a teammate should reply.", sentiment="neutral",
         destination="Front teammates", note="Unassigned in Front after repeated errors.",
     )
     db.session.commit()
-
-
-journal.register_handler(SOURCE, handle, on_failure=on_final_failure)
 
 
 # -- inbound: the reply flow ------------------------------------------------------------------
@@ -128,18 +123,18 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
         message = message_of(client, event, conversation["id"])
         if message is None:
             return
-        session = sessions.session_for(integration.organization_id, conversation, message, event.conversation_id)
+        support_session = sessions.session_for(integration.organization_id, conversation, message, event.conversation_id)
         message_id = message["id"]
         text = message_text(message)
-        if message.get("is_inbound") and not message.get("author") and not sessions.events_about(session, message_id):
-            session.record(
+        if message.get("is_inbound") and not message.get("author") and not sessions.events_about(support_session, message_id):
+            support_session.record(
                 EventKind.CUSTOMER_MESSAGE,
                 text=text,
-                author=session.contact,
+                author=support_session.contact,
                 message_id=message_id,
                 message_type=message.get("type"),
             )
-        if sessions.has_acted_on(session, message_id):
+        if sessions.has_acted_on(support_session, message_id):
             db.session.commit()
             return
         skip = rules.first_failing(
@@ -149,8 +144,8 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
                 ai_teammate_id=settings.ai_teammate_id,
                 handle_unassigned=settings.handle_unassigned,
                 enabled=integration.enabled,
-                session_status=session.status,
-                our_message_ids=sessions.our_message_ids(session),
+                session_status=support_session.status,
+                our_message_ids=sessions.our_message_ids(support_session),
             )
         )
         if skip is None and not text:
@@ -158,29 +153,29 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
         if skip is None and sessions.is_duplicate_content(integration.organization_id, conversation["id"], message_id, text):
             skip = rules.Skip(rules.SkipCode.DUPLICATE_CONTENT, "the same message was handled in the last 24 hours")
         if skip is not None:
-            session.record(EventKind.SKIP, reason=skip.reason, code=skip.code.value, detail=skip.detail, message_id=message_id)
+            support_session.record(EventKind.SKIP, reason=skip.reason, code=skip.code.value, detail=skip.detail, message_id=message_id)
             db.session.commit()
             return
         db.session.commit()  # the customer message and its fingerprint are kept whatever follows
-        decide_and_act(session, settings.ai_teammate_id, client, message_id, text, retrying)
+        decide_and_act(support_session, settings.ai_teammate_id, client, message_id, text, retrying)
 
 
-def decide_and_act(session: SupportSession, ai_teammate_id: str, client, message_id: str, text: str, retrying: bool) -> None:
-    agent_settings = settings_for(session.organization_id)
+def decide_and_act(support_session: SupportSession, ai_teammate_id: str, client, message_id: str, text: str, retrying: bool) -> None:
+    agent_settings = settings_for(support_session.organization_id)
     context = AgentContext(
-        organization_id=session.organization_id,
-        channel=session.channel,
-        contact=session.contact,
+        organization_id=support_session.organization_id,
+        channel=support_session.channel,
+        contact=support_session.contact,
         message=text,
-        transcript=sessions.transcript(session),
+        transcript=sessions.transcript(support_session),
         policy=policy_for(agent_settings),
         forbidden_topics=tuple(agent_settings.topics) if agent_settings else (),
     )
     started = time.monotonic()
-    result = agent_for(session.organization_id).decide(context)
+    result = agent_for(support_session.organization_id).decide(context)
     for call in result.tool_calls:
-        session.record(EventKind.TOOL_CALL, name=call.name, input=call.input, output=call.output, duration_ms=call.duration_ms)
-    session.record(
+        support_session.record(EventKind.TOOL_CALL, name=call.name, input=call.input, output=call.output, duration_ms=call.duration_ms)
+    support_session.record(
         EventKind.AI_REASONING,
         text=result.reasoning,
         decision=result.decision.kind,
@@ -191,18 +186,18 @@ def decide_and_act(session: SupportSession, ai_teammate_id: str, client, message
     sender = actions.Sender(client, ai_teammate_id)
     decision = result.decision
     if isinstance(decision, Reply):
-        actions.send_reply(sender, session, message_id, decision, retrying)
+        actions.send_reply(sender, support_session, message_id, decision, retrying)
     elif isinstance(decision, Handoff):
-        destinations.for_channel(agent_settings, session.channel).hand_off(
+        destinations.for_channel(agent_settings, support_session.channel).hand_off(
             sender=sender,
-            session=session,
+            support_session=support_session,
             message_id=message_id,
             handoff=decision,
             retrying=retrying,
-            customer_message=handoff_message(agent_settings, session.channel),
+            customer_message=handoff_message(agent_settings, support_session.channel),
         )
     elif isinstance(decision, Resolve):
-        actions.resolve(sender, session, message_id)
+        actions.resolve(sender, support_session, message_id)
 
 
 def message_of(client, event: FrontEvent, conversation_id: str) -> dict | None:
@@ -226,8 +221,8 @@ def _latest_inbound(client, conversation_id: str) -> dict | None:
 
 def record_outbound(integration: Integration, event: FrontEvent) -> None:
     """A teammate's message: never answered; it also means a human has taken over."""
-    session = sessions.find_session(integration.organization_id, event.conversation_id)
-    if session is None:
+    support_session = sessions.find_session(integration.organization_id, event.conversation_id)
+    if support_session is None:
         return
     message = event.target
     if not message.get("author") and event.message_id:
@@ -238,44 +233,44 @@ def record_outbound(integration: Integration, event: FrontEvent) -> None:
     author = message.get("author") or {}
     if author.get("id") == settings_of(integration).ai_teammate_id:
         return  # our own reply, already on the timeline
-    if event.message_id and sessions.events_about(session, event.message_id):
+    if event.message_id and sessions.events_about(support_session, event.message_id):
         return
-    session.record(
+    support_session.record(
         EventKind.HUMAN_REPLY, text=message_text(message), author=teammate_name(author) if author else "A teammate", message_id=event.message_id
     )
-    if session.status == SessionStatus.AI:
-        session.status = SessionStatus.HANDED_OFF
+    if support_session.status == SessionStatus.AI:
+        support_session.status = SessionStatus.HANDED_OFF
     db.session.commit()
 
 
 def record_archived(integration: Integration, event: FrontEvent) -> None:
-    session = sessions.find_session(integration.organization_id, event.conversation_id)
-    if session is None or session.status == SessionStatus.RESOLVED:
+    support_session = sessions.find_session(integration.organization_id, event.conversation_id)
+    if support_session is None or support_session.status == SessionStatus.RESOLVED:
         return
-    session.status = SessionStatus.RESOLVED
-    session.record(EventKind.RESOLVED, message="The conversation was archived in Front.")
+    support_session.status = SessionStatus.RESOLVED
+    support_session.record(EventKind.RESOLVED, message="The conversation was archived in Front.")
     db.session.commit()
 
 
 def record_assignment(integration: Integration, event: FrontEvent) -> None:
-    session = sessions.find_session(integration.organization_id, event.conversation_id)
-    if session is None:
+    support_session = sessions.find_session(integration.organization_id, event.conversation_id)
+    if support_session is None:
         return
     assignee = event.target if event.type == "assign" and event.target.get("id") else None
     ai_teammate_id = settings_of(integration).ai_teammate_id
     to_ai = bool(assignee) and assignee.get("id") == ai_teammate_id
     message = f"Assigned to {teammate_name(assignee)}." if assignee else "Unassigned."
-    if to_ai and session.status == SessionStatus.HANDED_OFF:
-        session.status = SessionStatus.AI
+    if to_ai and support_session.status == SessionStatus.HANDED_OFF:
+        support_session.status = SessionStatus.AI
         message += " The AI answers this conversation again."
-    session.record(EventKind.ASSIGNMENT, message=message, assignee=teammate_name(assignee) if assignee else None)
+    support_session.record(EventKind.ASSIGNMENT, message=message, assignee=teammate_name(assignee) if assignee else None)
     db.session.commit()
 
 
 def record_tag(integration: Integration, event: FrontEvent) -> None:
-    session = sessions.find_session(integration.organization_id, event.conversation_id)
-    if session is None:
+    support_session = sessions.find_session(integration.organization_id, event.conversation_id)
+    if support_session is None:
         return
     verb = "added" if event.type == "tag" else "removed"
-    session.record(EventKind.TAG, message=f"Tag {verb}: {event.target.get('name', 'a tag')}.")
+    support_session.record(EventKind.TAG, message=f"Tag {verb}: {event.target.get('name', 'a tag')}.")
     db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 from sqlalchemy import select
@@ -13,12 +13,16 @@ from webapp import redis_server
 from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontError, FrontForbidden
-from webapp.models import Integration, IntegrationKind
+from webapp.models import Integration, IntegrationKind, SettingsError, integration_of
+from webapp.models.types import JSONSettings
 from webapp.ratelimit import Priority, RateLimiter
 
 # secrets.token_urlsafe's alphabet; 64 characters is far above the 43 it makes.
 WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEFAULT_RATE_LIMIT = 50  # requests a minute: Front's smallest plan; admins raise it to their plan's
+# The credentials' names.
+API_TOKEN = "api_token"
+APP_SECRET = "app_secret"
 
 # What Switchboard needs the token for, probed in this order on Connect.
 PROBES = (
@@ -33,48 +37,40 @@ class ConnectError(ValueError):
 
 
 @dataclass(frozen=True)
-class FrontSettings:
-    """Typed access to Integration.settings for Front."""
+class FrontSettings(JSONSettings):
+    """What ``Integration.settings`` holds for Front: what the admin chose, and what Front said
+    about the token when it was connected."""
 
-    raw: dict
+    ai_teammate_id: str | None = None
+    ai_teammate_name: str | None = None
+    handle_unassigned: bool = False
+    rate_limit_per_minute: int = DEFAULT_RATE_LIMIT  # the plan's API limit, shared by every call
+    teammates: tuple[dict, ...] = ()  # [{id, name, email}], for choosing the AI teammate
+    company_name: str | None = None
+    company_id: str | None = None
 
-    @property
-    def ai_teammate_id(self) -> str | None:
-        return self.raw.get("ai_teammate_id") or None
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "teammates", tuple(self.teammates))
 
-    @property
-    def ai_teammate_name(self) -> str | None:
-        return self.raw.get("ai_teammate_name") or None
-
-    @property
-    def handle_unassigned(self) -> bool:
-        return bool(self.raw.get("handle_unassigned", False))
-
-    @property
-    def teammates(self) -> list[dict]:
-        return list(self.raw.get("teammates", []))
-
-    @property
-    def company_name(self) -> str | None:
-        return self.raw.get("company_name")
-
-    @property
-    def rate_limit_per_minute(self) -> int:
-        return int(self.raw.get("rate_limit_per_minute") or DEFAULT_RATE_LIMIT)
+    def validate(self) -> None:
+        if isinstance(self.rate_limit_per_minute, bool) or not isinstance(self.rate_limit_per_minute, int):
+            raise SettingsError("the API limit must be a whole number of requests a minute")
+        if self.rate_limit_per_minute < 1:
+            raise SettingsError("the API limit must be at least 1 request a minute")
+        if self.ai_teammate_id is not None and self.ai_teammate_id not in {t.get("id") for t in self.teammates}:
+            raise SettingsError("the AI teammate is not one of this Front company's teammates")
 
 
 def settings_of(integration: Integration | None) -> FrontSettings:
-    return FrontSettings((integration.settings if integration else None) or {})
+    return FrontSettings.from_json(integration.settings if integration else None)
 
 
 def is_connected(integration: Integration | None) -> bool:
-    return bool(integration and (integration.credentials or {}).get("api_token"))
+    return bool(integration and integration.credential(API_TOKEN))
 
 
 def front_integration(organization_id: int) -> Integration | None:
-    return db.session.scalar(
-        select(Integration).where(Integration.organization_id == organization_id, Integration.kind == IntegrationKind.FRONT)
-    )
+    return integration_of(organization_id, IntegrationKind.FRONT)
 
 
 def get_or_create(organization_id: int) -> Integration:
@@ -125,7 +121,7 @@ def client_with_token(token: str, organization_id: int, per_minute: int = DEFAUL
 
 
 def client_for(integration: Integration, priority: Priority = Priority.CUSTOMER, **kwargs) -> FrontClient:
-    token = (integration.credentials or {}).get("api_token")
+    token = integration.credential(API_TOKEN)
     if not token:
         raise ConnectError("Front is not connected: add an API token in Settings → Ticketing System → Front.")
     per_minute = settings_of(integration).rate_limit_per_minute
@@ -191,13 +187,56 @@ def connect(organization_id: int, token: str) -> Integration:
     token = token.strip()
     found = check_token(client_with_token(token, organization_id, max_retries=1))
     integration = get_or_create(organization_id)
-    integration.credentials = {**(integration.credentials or {}), "api_token": token}
-    settings = dict(integration.settings or {})
-    settings.update(found)
+    integration.set_credential(API_TOKEN, token)
+    settings = settings_of(integration)
     known = {t["id"] for t in found.get("teammates", [])}
-    if settings.get("ai_teammate_id") not in known:
-        settings.pop("ai_teammate_id", None)
-        settings.pop("ai_teammate_name", None)
-    integration.settings = settings
+    if settings.ai_teammate_id not in known:  # the AI teammate is gone, or another company's
+        settings = replace(settings, ai_teammate_id=None, ai_teammate_name=None)
+    integration.settings = replace(settings, **found).to_json()
     db.session.commit()
     return integration
+
+
+def save_agent_settings(
+    integration: Integration, *, ai_teammate_id: str | None, handle_unassigned: bool, enabled: bool, rate_limit_per_minute: int
+) -> None:
+    """Who the AI answers as, and whether it answers. The AI needs a teammate to answer as
+    before it can be switched on."""
+    current = settings_of(integration)
+    chosen = next((t for t in current.teammates if t["id"] == ai_teammate_id), None) if ai_teammate_id else None
+    if ai_teammate_id and chosen is None:
+        raise SettingsError("That teammate is not in the list from Front: refresh the list and choose again.")
+    if enabled and chosen is None:
+        raise SettingsError("Choose the AI teammate before switching the AI on.")
+    updated = replace(
+        current,
+        ai_teammate_id=chosen["id"] if chosen else None,
+        ai_teammate_name=chosen["name"] if chosen else None,
+        handle_unassigned=handle_unassigned,
+        rate_limit_per_minute=rate_limit_per_minute,
+    )
+    integration.settings = updated.to_json()
+    integration.enabled = enabled
+    db.session.commit()
+
+
+def save_app_secret(organization_id: int, app_secret: str) -> Integration:
+    integration = get_or_create(organization_id)
+    integration.set_credential(APP_SECRET, app_secret.strip())
+    db.session.commit()
+    return integration
+
+
+def regenerate_webhook_token(organization_id: int) -> Integration:
+    """A new webhook URL; the old one stops working at once."""
+    integration = get_or_create(organization_id)
+    integration.webhook_token = new_webhook_token()
+    db.session.commit()
+    return integration
+
+
+def disconnect(integration: Integration) -> None:
+    """Forget the token and stop the AI; the app secret and webhook URL stay for a reconnect."""
+    integration.set_credential(API_TOKEN, None)
+    integration.enabled = False
+    db.session.commit()

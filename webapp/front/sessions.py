@@ -35,13 +35,13 @@ def session_for(organization_id: int, conversation: dict, message: dict, deliver
     another, the session follows the surviving id.
     """
     surviving_id = conversation["id"]
-    session = find_session(organization_id, surviving_id, delivered_id)
-    if session is not None:
-        if session.front_conversation_id != surviving_id:
-            session.front_conversation_id = surviving_id
-        return session
+    support_session = find_session(organization_id, surviving_id, delivered_id)
+    if support_session is not None:
+        if support_session.front_conversation_id != surviving_id:
+            support_session.front_conversation_id = surviving_id
+        return support_session
     organization = db.session.get(Organization, organization_id)
-    session = SupportSession(
+    support_session = SupportSession(
         organization_id=organization_id,
         ticket_number=organization.allocate_ticket_number(db.session),
         channel=channel_for(message.get("type")),
@@ -49,36 +49,36 @@ def session_for(organization_id: int, conversation: dict, message: dict, deliver
         front_conversation_id=surviving_id,
         **contact_from(message),
     )
-    db.session.add(session)
+    db.session.add(support_session)
     try:
         db.session.flush()
     except IntegrityError:
         # Another worker created it between our read and write (the conversation lock makes
         # this rare, but merged conversations can arrive under two ids).
         db.session.rollback()
-        session = find_session(organization_id, surviving_id)
-        if session is None:
+        support_session = find_session(organization_id, surviving_id)
+        if support_session is None:
             raise
-    return session
+    return support_session
 
 
-def events_about(session: SupportSession, message_id: str) -> list[SessionEvent]:
-    return [event for event in session.events if (event.payload or {}).get("message_id") == message_id]
+def events_about(support_session: SupportSession, message_id: str) -> list[SessionEvent]:
+    return [event for event in support_session.events if (event.payload or {}).get("message_id") == message_id]
 
 
-def has_acted_on(session: SupportSession, message_id: str) -> bool:
-    return any(event.kind in ACTED for event in events_about(session, message_id))
+def has_acted_on(support_session: SupportSession, message_id: str) -> bool:
+    return any(event.kind in ACTED for event in events_about(support_session, message_id))
 
 
-def our_message_ids(session: SupportSession) -> frozenset[str]:
+def our_message_ids(support_session: SupportSession) -> frozenset[str]:
     return frozenset(
-        e.payload["front_message_id"] for e in session.events if e.kind == EventKind.AI_REPLY and e.payload.get("front_message_id")
+        e.payload["front_message_id"] for e in support_session.events if e.kind == EventKind.AI_REPLY and e.payload.get("front_message_id")
     )
 
 
-def transcript(session: SupportSession) -> list[tuple[str, str]]:
+def transcript(support_session: SupportSession) -> list[tuple[str, str]]:
     roles = {EventKind.CUSTOMER_MESSAGE: "customer", EventKind.AI_REPLY: "ai", EventKind.HUMAN_REPLY: "human"}
-    return [(roles[e.kind], e.payload.get("text", "")) for e in session.events if e.kind in roles]
+    return [(roles[e.kind], e.payload.get("text", "")) for e in support_session.events if e.kind in roles]
 
 
 def is_duplicate_content(organization_id: int, conversation_id: str, message_id: str, text: str) -> bool:

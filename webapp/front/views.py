@@ -12,6 +12,7 @@ from webapp.front import integration as front
 from webapp.front.events import APPLICATION_TYPES
 from webapp.forms import ButtonForm
 from webapp.front.forms import AgentForm, ConnectForm, WebhookSecretForm
+from webapp.models import SettingsError
 from webapp.security import admin_required
 
 bp = Blueprint("front", __name__, url_prefix="/settings/ticketing/front")
@@ -43,15 +44,15 @@ def _agent_form(integration, from_request: bool) -> AgentForm:
 
 def _render(connect_form=None, agent_form=None, secret_form=None, status=200):
     integration = front.front_integration(current_user.organization_id)
-    credentials = (integration.credentials or {}) if integration else {}
+    app_secret = integration.credential(front.APP_SECRET) if integration else None
     return (
         render_template(
             "settings/front.html",
             integration=integration,
             settings=front.settings_of(integration) if integration else None,
-            token_hint=secret_hint(credentials.get("api_token")),
-            secret_hint=secret_hint(credentials.get("app_secret")),
-            has_app_secret=bool(credentials.get("app_secret")),
+            token_hint=secret_hint(integration.credential(front.API_TOKEN) if integration else None),
+            secret_hint=secret_hint(app_secret),
+            has_app_secret=bool(app_secret),
             webhook_url=front.webhook_url(integration) if integration else None,
             webhook_events=WEBHOOK_EVENTS,
             connect_form=connect_form or ConnectForm(),
@@ -93,21 +94,18 @@ def save_agent():
         return redirect(url_for("front.settings"))
     form = _agent_form(integration, from_request=True)
     if form.validate_on_submit():
-        teammates = {t["id"]: t for t in front.settings_of(integration).teammates}
-        chosen = teammates.get(form.ai_teammate.data)
-        if form.enabled.data and chosen is None:
-            form.ai_teammate.errors.append("Choose the AI teammate before switching the AI on.")
-        else:
-            settings = dict(integration.settings or {})
-            settings.update(
-                ai_teammate_id=chosen["id"] if chosen else None,
-                ai_teammate_name=chosen["name"] if chosen else None,
+        try:
+            front.save_agent_settings(
+                integration,
+                ai_teammate_id=form.ai_teammate.data or None,
                 handle_unassigned=form.handle_unassigned.data,
+                enabled=form.enabled.data,
                 rate_limit_per_minute=int(form.rate_limit.data),
             )
-            integration.settings = settings
-            integration.enabled = form.enabled.data
-            db.session.commit()
+        except SettingsError as exc:
+            db.session.rollback()
+            form.ai_teammate.errors.append(str(exc))
+        else:
             flash("Front settings saved.", "success")
             return redirect(url_for("front.settings"))
     return _render(agent_form=form, status=400)
@@ -118,9 +116,7 @@ def save_agent():
 def save_webhook_secret():
     form = WebhookSecretForm()
     if form.validate_on_submit():
-        integration = front.get_or_create(current_user.organization_id)
-        integration.credentials = {**(integration.credentials or {}), "app_secret": form.app_secret.data.strip()}
-        db.session.commit()
+        front.save_app_secret(current_user.organization_id, form.app_secret.data)
         flash("App secret saved. Webhooks signed with it are accepted.", "success")
         return redirect(url_for("front.settings"))
     return _render(secret_form=form, status=400)
@@ -130,9 +126,7 @@ def save_webhook_secret():
 @admin_required
 def regenerate_webhook_token():
     if ButtonForm().validate_on_submit():
-        integration = front.get_or_create(current_user.organization_id)
-        integration.webhook_token = front.new_webhook_token()
-        db.session.commit()
+        front.regenerate_webhook_token(current_user.organization_id)
         flash("New webhook URL made; the old one stops working now. Update it in Front.", "success")
     return redirect(url_for("front.settings"))
 
@@ -143,7 +137,7 @@ def refresh_teammates():
     integration = front.front_integration(current_user.organization_id)
     if ButtonForm().validate_on_submit() and front.is_connected(integration):
         try:
-            front.connect(current_user.organization_id, integration.credentials["api_token"])
+            front.connect(current_user.organization_id, integration.credential(front.API_TOKEN))
         except front.ConnectError as exc:
             flash(str(exc), "error")
         else:
@@ -156,10 +150,6 @@ def refresh_teammates():
 def disconnect():
     integration = front.front_integration(current_user.organization_id)
     if ButtonForm().validate_on_submit() and integration is not None:
-        credentials = dict(integration.credentials or {})
-        credentials.pop("api_token", None)
-        integration.credentials = credentials or None
-        integration.enabled = False
-        db.session.commit()
+        front.disconnect(integration)
         flash("Front token removed; the AI stopped answering.", "success")
     return redirect(url_for("front.settings"))

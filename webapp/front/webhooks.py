@@ -18,8 +18,7 @@ from webapp import journal
 from webapp.db import db
 from webapp.extensions import csrf
 from webapp.front import events, signatures
-from webapp.front.handling import SOURCE
-from webapp.front.integration import by_webhook_token
+from webapp.front.integration import APP_SECRET, by_webhook_token
 from webapp.security import public
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ def receive(token: str):
     body = _read_body(current_app.config["FRONT_WEBHOOK_MAX_BYTES"])
     if body is None:
         return _refuse(413, "body too large")
-    secret = (integration.credentials or {}).get("app_secret")
+    secret = integration.credential(APP_SECRET)
     if not secret:
         return _refuse(401, "no app secret is configured for this webhook")
     try:
@@ -79,7 +78,7 @@ def receive(token: str):
 
     try:
         entry, created = journal.record_delivery(
-            integration.organization_id, SOURCE, event.id[:255], event.type[:64], body.decode("utf-8")
+            integration.organization_id, events.SOURCE, event.id[:255], event.type[:64], body.decode("utf-8")
         )
     except SQLAlchemyError:
         db.session.rollback()

@@ -1,3 +1,1 @@
-from webapp.inbox.views import bp
-
-__all__ = ["bp"]
+"""The Inbox: every session with its timeline."""

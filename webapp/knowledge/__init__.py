@@ -1,3 +1,1 @@
-from webapp.knowledge.views import bp
-
-__all__ = ["bp"]
+"""Knowledge: sources synced from Front Help Centers, articles, and retrieval over them."""

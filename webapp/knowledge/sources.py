@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from webapp.db import db
 from webapp.front import integration as front
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontError, FrontForbidden
-from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncStatus, Visibility, utcnow
-from webapp.queue import job_is_live
+from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncSchedule, SyncStatus, Visibility, utcnow
+from webapp.queue import SYNC_KNOWLEDGE_SOURCE, job_is_live
 from webapp.ratelimit import Priority
 
 log = logging.getLogger(__name__)
+
+
+API_KEY = "api_token"  # the credential's name on a source with a key of its own
 
 
 class SourceError(ValueError):
@@ -28,15 +32,15 @@ def default_start_date() -> date:
 
 
 def start_timestamp(source: KnowledgeSource) -> float:
-    value = (source.settings or {}).get("start_date")
-    if not value:
+    start = source.options.start
+    if start is None:
         return 0.0
-    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.combine(start, datetime.min.time(), tzinfo=timezone.utc).timestamp()
 
 
 def ticketing_token(organization_id: int) -> str:
     integration = front.front_integration(organization_id)
-    token = ((integration.credentials or {}) if integration else {}).get("api_token")
+    token = integration.credential(front.API_TOKEN) if integration else None
     if not token:
         raise SourceError("Front ticketing is not connected, so there is no token to reuse.")
     return token
@@ -45,7 +49,7 @@ def ticketing_token(organization_id: int) -> str:
 def token_for(source: KnowledgeSource) -> str:
     if source.use_ticketing_token:
         return ticketing_token(source.organization_id)
-    token = (source.credentials or {}).get("api_token")
+    token = (source.credentials or {}).get(API_KEY)
     if not token:
         raise SourceError("This source has no API key.")
     return token
@@ -113,11 +117,9 @@ def sync_job_id(source_id: int) -> str:
 
 def request_sync(source: KnowledgeSource) -> bool:
     """Queue a sync (once); False when the queue cannot be reached (the schedule retries later)."""
-    from jobs.knowledge import sync_knowledge_source
-
     try:
         if not job_is_live(sync_job_id(source.id)):
-            sync_knowledge_source.enqueue(source.id, job_id=sync_job_id(source.id))
+            SYNC_KNOWLEDGE_SOURCE.enqueue(source.id, job_id=sync_job_id(source.id))
     except RedisError as exc:
         log.warning("could not queue a sync of source %s: %s", source.id, exc)
         return False
@@ -125,6 +127,40 @@ def request_sync(source: KnowledgeSource) -> bool:
         source.status = SyncStatus.QUEUED
     db.session.commit()
     return True
+
+
+# A source still "syncing" after its job's time limit belonged to a worker that died.
+STALE_SYNC = timedelta(seconds=SYNC_KNOWLEDGE_SOURCE.timeout)
+
+
+def is_due(source: KnowledgeSource, now: datetime) -> bool:
+    """A scheduled source whose interval has passed since its last sync started, and that is
+    not syncing (or whose sync outlived its time limit: its worker died)."""
+    if source.kind != SourceKind.FRONT or source.schedule == SyncSchedule.MANUAL:
+        return False
+    started = source.last_started_at
+    if source.status == SyncStatus.SYNCING and started is not None and started >= now - STALE_SYNC:
+        return False
+    return started is None or started <= now - timedelta(seconds=source.schedule.seconds)
+
+
+def request_due_syncs(now: datetime | None = None) -> list[int]:
+    """Queue a sync of every source that :func:`is_due`. Returns their ids."""
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(KnowledgeSource).where(
+            KnowledgeSource.kind == SourceKind.FRONT,
+            KnowledgeSource.schedule != SyncSchedule.MANUAL,
+            or_(KnowledgeSource.status != SyncStatus.SYNCING, KnowledgeSource.last_started_at < now - STALE_SYNC),
+        )
+    ).all()
+    due = []
+    for source in candidates:
+        if not is_due(source, now) or job_is_live(sync_job_id(source.id)):
+            continue  # not yet, or queued already (a QUEUED source whose job was lost is queued again)
+        if request_sync(source):
+            due.append(source.id)
+    return due
 
 
 def manual_source(organization_id: int) -> KnowledgeSource:
@@ -141,7 +177,6 @@ def manual_source(organization_id: int) -> KnowledgeSource:
 
 
 def add_manual_article(organization_id: int, *, title: str, body: str, url: str | None, locale: str, internal: bool) -> KnowledgeArticle:
-    import uuid
 
     source = manual_source(organization_id)
     article = KnowledgeArticle(

@@ -41,7 +41,7 @@ def visibility_for(knowledge_base_type: str, article_status: str | None) -> Visi
 
 
 def article_url(source: KnowledgeSource, locale: str, slug: str | None) -> str | None:
-    base = ((source.settings or {}).get("help_center_url") or "").rstrip("/")
+    base = (source.options.help_center_url or "").rstrip("/")
     if not base or not slug:
         return None
     return f"{base}/{locale}/{slug.lstrip('/')}"

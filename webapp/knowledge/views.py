@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -13,7 +15,7 @@ from webapp.front import integration as front
 from webapp.knowledge import search, sources
 from webapp.forms import API_TOKEN_MESSAGE, ButtonForm, is_api_token
 from webapp.knowledge.forms import ArticleForm, FrontSourceForm, SourceSettingsForm
-from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncSchedule, SyncStatus
+from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SourceSettings, SyncSchedule, SyncStatus
 from webapp.security import admin_required, owned_or_404
 
 bp = Blueprint("knowledge", __name__)
@@ -96,17 +98,17 @@ def add_front_source():
         organization_id=current_user.organization_id,
         kind=SourceKind.FRONT,
         name=form.name.data.strip(),
-        credentials=None if form.use_ticketing_token.data else {"api_token": token},
+        credentials=None if form.use_ticketing_token.data else {sources.API_KEY: token},
         use_ticketing_token=form.use_ticketing_token.data,
         allow_internal=form.allow_internal.data,
         schedule=SyncSchedule(form.schedule.data),
         status=SyncStatus.NEVER,
-        settings={
-            "knowledge_bases": centers,
-            "selected": list(form.knowledge_bases.data),
-            "start_date": form.start_date.data.isoformat(),
-            "help_center_url": form.help_center_url.data or None,
-        },
+        settings=SourceSettings(
+            knowledge_bases=centers,
+            selected=form.knowledge_bases.data,
+            start_date=form.start_date.data.isoformat(),
+            help_center_url=form.help_center_url.data or None,
+        ).to_json(),
     )
     db.session.add(source)
     db.session.commit()
@@ -127,20 +129,13 @@ def edit_source(source_id: int):
         data={
             "name": source.name,
             "knowledge_bases": source.selected_ids,
-            "start_date": _start_date(source),
-            "help_center_url": (source.settings or {}).get("help_center_url"),
+            "start_date": source.options.start or sources.default_start_date(),
+            "help_center_url": source.options.help_center_url,
             "allow_internal": source.allow_internal,
             "schedule": source.schedule.value,
         },
     )
     return _render_edit(source, form)
-
-
-def _start_date(source):
-    from datetime import date
-
-    value = (source.settings or {}).get("start_date")
-    return date.fromisoformat(value) if value else sources.default_start_date()
 
 
 def _render_edit(source, form, status=200):
@@ -151,7 +146,7 @@ def _render_edit(source, form, status=200):
             source=source,
             form=form,
             counts=sources.counts_by_knowledge_base(source.id),
-            key_hint=secret_hint((source.credentials or {}).get("api_token")),
+            key_hint=secret_hint((source.credentials or {}).get(sources.API_KEY)),
         ),
         status,
     )
@@ -166,12 +161,12 @@ def _save_source(source: KnowledgeSource):
     source.name = form.name.data.strip()
     source.allow_internal = form.allow_internal.data
     source.schedule = SyncSchedule(form.schedule.data)
-    source.settings = {
-        **(source.settings or {}),
-        "selected": list(form.knowledge_bases.data),
-        "start_date": form.start_date.data.isoformat(),
-        "help_center_url": form.help_center_url.data or None,
-    }
+    source.options = replace(
+        source.options,
+        selected=tuple(form.knowledge_bases.data),
+        start_date=form.start_date.data.isoformat(),
+        help_center_url=form.help_center_url.data or None,
+    )
     removed = sources.remove_deselected(source)
     db.session.commit()
     flash(f"{source.name} saved." + (f" Removed {removed} articles of deselected Help Centers." if removed else ""), "success")

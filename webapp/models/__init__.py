@@ -1,11 +1,21 @@
 """Every model, importable from one place (Alembic's autogenerate reads Base.metadata)."""
 
-from webapp.models.agent_settings import DEFAULT_MESSAGE_CLOSED, DEFAULT_MESSAGE_OPEN, AgentSettings, HandoffMode, OfficeHours
-from webapp.models.integration import Integration, IntegrationKind
+from webapp.models.agent_settings import (
+    DEFAULT_DESTINATION,
+    DEFAULT_MESSAGE_CLOSED,
+    DEFAULT_MESSAGE_OPEN,
+    AdvancedSwitches,
+    AgentSettings,
+    HandoffMode,
+    OfficeHours,
+)
+from webapp.models.integration import Integration, IntegrationKind, integration_of
+from webapp.models.journal_entry import JournalEntry, JournalStatus
 from webapp.models.knowledge import (
     KnowledgeArticle,
     KnowledgeSource,
     SourceKind,
+    SourceSettings,
     SyncSchedule,
     SyncStatus,
     Visibility,
@@ -13,39 +23,45 @@ from webapp.models.knowledge import (
 from webapp.models.message_fingerprint import MessageFingerprint
 from webapp.models.organization import Organization, Role, User
 from webapp.models.support_session import (
+    CHANNELS,
     Channel,
     EventKind,
     SessionEvent,
     SessionStatus,
     SupportSession,
 )
-from webapp.models.types import utcnow
-from webapp.models.webhook_journal import JournalStatus, WebhookEvent
+from webapp.models.types import SettingsError, utcnow
 
 __all__ = [
+    "CHANNELS",
+    "DEFAULT_DESTINATION",
     "DEFAULT_MESSAGE_CLOSED",
     "DEFAULT_MESSAGE_OPEN",
+    "AdvancedSwitches",
     "AgentSettings",
-    "HandoffMode",
-    "OfficeHours",
     "Channel",
     "EventKind",
+    "HandoffMode",
     "Integration",
     "IntegrationKind",
+    "JournalEntry",
     "JournalStatus",
     "KnowledgeArticle",
     "KnowledgeSource",
     "MessageFingerprint",
+    "OfficeHours",
     "Organization",
     "Role",
     "SessionEvent",
     "SessionStatus",
+    "SettingsError",
     "SourceKind",
+    "SourceSettings",
     "SupportSession",
     "SyncSchedule",
     "SyncStatus",
     "User",
     "Visibility",
-    "WebhookEvent",
+    "integration_of",
     "utcnow",
 ]

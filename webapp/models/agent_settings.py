@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -7,7 +8,8 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base
-from webapp.models.types import JSONDocument, UTCDateTime, enum_column, utcnow
+from webapp.models.support_session import Channel
+from webapp.models.types import JSONDocument, JSONSettings, MutableJSON, SettingsError, UTCDateTime, enum_column, utcnow
 
 
 class HandoffMode(StrEnum):
@@ -22,6 +24,28 @@ DEFAULT_MESSAGE_CLOSED = (
 )
 
 
+DEFAULT_DESTINATION = "front_teammates"
+
+
+@dataclass(frozen=True)
+class AdvancedSwitches(JSONSettings):
+    """The Advanced mode of Handoff settings (``AgentSettings.advanced``)."""
+
+    enabled: bool = True  # the master switch: off means the AI never hands off
+    on_frustration: bool = True
+    on_unproductive: bool = True
+    unproductive_after: int = 2  # AI replies without progress before handing off
+    on_request: bool = True
+
+    MAX_UNPRODUCTIVE_AFTER = 20
+
+    def validate(self) -> None:
+        if isinstance(self.unproductive_after, bool) or not isinstance(self.unproductive_after, int):
+            raise SettingsError("“after this many AI replies” must be a whole number")
+        if not 1 <= self.unproductive_after <= self.MAX_UNPRODUCTIVE_AFTER:
+            raise SettingsError(f"“after this many AI replies” must be between 1 and {self.MAX_UNPRODUCTIVE_AFTER}")
+
+
 class AgentSettings(Base):
     """How an organization's AI hands off: level or advanced switches, forbidden topics,
     destinations per channel, the customer-facing messages and the office hours they use."""
@@ -32,16 +56,27 @@ class AgentSettings(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), unique=True)
     handoff_mode: Mapped[HandoffMode] = mapped_column(enum_column(HandoffMode), default=HandoffMode.PRESET)
     handoff_level: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # {"enabled", "on_frustration", "on_unproductive", "unproductive_after", "on_request"}
-    advanced: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    advanced: Mapped[dict] = mapped_column(MutableJSON, default=dict)  # see AdvancedSwitches
     forbidden_topics: Mapped[str] = mapped_column(Text, default="", server_default="")
-    destinations: Mapped[dict] = mapped_column(JSONDocument, default=dict)  # channel -> destination key
+    destinations: Mapped[dict] = mapped_column(MutableJSON, default=dict)  # channel -> destination key
     message_open: Mapped[str] = mapped_column(Text, default=DEFAULT_MESSAGE_OPEN)
     message_closed: Mapped[str] = mapped_column(Text, default=DEFAULT_MESSAGE_CLOSED)
     office_hours_id: Mapped[int | None] = mapped_column(ForeignKey("office_hours.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     office_hours: Mapped[OfficeHours | None] = relationship()
+
+    @property
+    def switches(self) -> AdvancedSwitches:
+        return AdvancedSwitches.from_json(self.advanced)
+
+    @switches.setter
+    def switches(self, value: AdvancedSwitches) -> None:
+        self.advanced = value.to_json()
+
+    def destination_for(self, channel: Channel) -> str:
+        """The key of the handoff destination chosen for a channel (Front teammates unless set)."""
+        return (self.destinations or {}).get(Channel(channel).value) or DEFAULT_DESTINATION
 
     @property
     def topics(self) -> list[str]:

@@ -3,12 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false, select
+from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.crypto import EncryptedJSON
-from webapp.db import Base
-from webapp.models.types import JSONDocument, UTCDateTime, enum_column, utcnow
+from webapp.db import Base, db
+from webapp.models.types import MutableJSON, UTCDateTime, enum_column, utcnow
 
 
 class IntegrationKind(StrEnum):
@@ -32,9 +33,28 @@ class Integration(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     kind: Mapped[IntegrationKind] = mapped_column(enum_column(IntegrationKind))
     enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    settings: Mapped[dict] = mapped_column(JSONDocument, default=dict)
-    credentials: Mapped[dict | None] = mapped_column(EncryptedJSON())
+    settings: Mapped[dict] = mapped_column(MutableJSON, default=dict)
+    credentials: Mapped[dict | None] = mapped_column(MutableDict.as_mutable(EncryptedJSON()))
     # The unguessable part of this integration's webhook URL; regenerating it cuts off the old.
     webhook_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    def credential(self, name: str) -> str | None:
+        """One stored secret (an API token, an app secret), or None when it is not set."""
+        return (self.credentials or {}).get(name) or None
+
+    def set_credential(self, name: str, value: str | None) -> None:
+        """Store a secret (encrypted with the rest), or forget it with None."""
+        if value is None:
+            if self.credentials:
+                self.credentials.pop(name, None)
+            return
+        if self.credentials is None:
+            self.credentials = {}
+        self.credentials[name] = value
+
+
+def integration_of(organization_id: int, kind: IntegrationKind) -> Integration | None:
+    """An organization's integration of one kind (there is at most one)."""
+    return db.session.scalar(select(Integration).where(Integration.organization_id == organization_id, Integration.kind == kind))

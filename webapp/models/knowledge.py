@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
+from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.crypto import EncryptedJSON
 from webapp.db import Base
-from webapp.models.types import JSONDocument, UTCDateTime, enum_column, utcnow
+from webapp.models.types import JSONSettings, MutableJSON, SettingsError, UTCDateTime, enum_column, utcnow
 
 
 class SourceKind(StrEnum):
@@ -39,6 +41,38 @@ class Visibility(StrEnum):
     INTERNAL = "internal"  # may inform an answer (if the source allows), never linked
 
 
+@dataclass(frozen=True)
+class SourceSettings(JSONSettings):
+    """What ``KnowledgeSource.settings`` holds for a Front source."""
+
+    # What Front listed when the source was connected: [{id, name, type, locales}].
+    knowledge_bases: tuple[dict, ...] = ()
+    selected: tuple[str, ...] = ()  # the ids of the knowledge bases to sync
+    start_date: str | None = None  # ISO date: articles updated before it are not imported
+    help_center_url: str | None = None  # public articles link to {url}/{locale}/{slug}
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "knowledge_bases", tuple(self.knowledge_bases))
+        object.__setattr__(self, "selected", tuple(self.selected))
+
+    def validate(self) -> None:
+        known = {kb.get("id") for kb in self.knowledge_bases}
+        unknown = [kb_id for kb_id in self.selected if kb_id not in known]
+        if unknown:
+            raise SettingsError(f"not a Help Center this key can read: {', '.join(unknown)}")
+        if self.start_date is not None:
+            try:
+                date.fromisoformat(self.start_date)
+            except ValueError as exc:
+                raise SettingsError(f"the start date {self.start_date!r} is not a date") from exc
+        if self.help_center_url and not self.help_center_url.startswith(("https://", "http://")):
+            raise SettingsError("the Help Center address must start with https://")
+
+    @property
+    def start(self) -> date | None:
+        return date.fromisoformat(self.start_date) if self.start_date else None
+
+
 class KnowledgeSource(Base):
     """Where an organization's knowledge comes from, and how its last sync went."""
 
@@ -49,11 +83,9 @@ class KnowledgeSource(Base):
     kind: Mapped[SourceKind] = mapped_column(enum_column(SourceKind))
     name: Mapped[str] = mapped_column(String(200))
     # {"api_token": ...}; empty when the source reuses the Front ticketing token.
-    credentials: Mapped[dict | None] = mapped_column(EncryptedJSON())
+    credentials: Mapped[dict | None] = mapped_column(MutableDict.as_mutable(EncryptedJSON()))
     use_ticketing_token: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # knowledge_bases: what Front listed ([{id, name, type, locales}]); selected: their ids;
-    # start_date (ISO); help_center_url.
-    settings: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+    settings: Mapped[dict] = mapped_column(MutableJSON, default=dict)  # see SourceSettings
     allow_internal: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     schedule: Mapped[SyncSchedule] = mapped_column(enum_column(SyncSchedule), default=SyncSchedule.DAILY)
     status: Mapped[SyncStatus] = mapped_column(enum_column(SyncStatus), default=SyncStatus.NEVER)
@@ -70,12 +102,20 @@ class KnowledgeSource(Base):
     )
 
     @property
+    def options(self) -> SourceSettings:
+        return SourceSettings.from_json(self.settings)
+
+    @options.setter
+    def options(self, value: SourceSettings) -> None:
+        self.settings = value.to_json()
+
+    @property
     def selected_ids(self) -> list[str]:
-        return list((self.settings or {}).get("selected", []))
+        return list(self.options.selected)
 
     @property
     def knowledge_bases(self) -> list[dict]:
-        return list((self.settings or {}).get("knowledge_bases", []))
+        return list(self.options.knowledge_bases)
 
 
 class KnowledgeArticle(Base):

@@ -17,6 +17,9 @@ class Channel(StrEnum):
     PHONE = "phone"
 
 
+CHANNELS: tuple[str, ...] = tuple(channel.value for channel in Channel)
+
+
 class SessionStatus(StrEnum):
     AI = "ai"
     HANDED_OFF = "handed_off"

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Any, Self
 
 from sqlalchemy import JSON, DateTime
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.types import TypeDecorator
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# A JSON object column whose in-place edits (``row.settings["x"] = 1``, ``.update()``,
+# ``.pop()``) are saved like an assignment: no caller has to copy and reassign it. A type of its
+# own: as_mutable applies to every column of the very type object it is given.
+MutableJSON = MutableDict.as_mutable(JSON().with_variant(JSONB(), "postgresql"))
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be saved; the message says why, in the admin's words."""
+
+
+class JSONSettings:
+    """A typed view of a JSON settings column, for the frozen dataclasses that subclass it.
+
+    The fields and their defaults are declared once. Reading is lenient: a missing or null key
+    takes its default and an unknown key is ignored (a setting added or removed by another
+    version). Writing is strict: ``to_json`` runs ``validate``, so nothing out of bounds is saved.
+    """
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> Self:
+        raw = raw or {}
+        values = {f.name: raw[f.name] for f in dataclasses.fields(cls) if raw.get(f.name) is not None}
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        self.validate()
+        return dataclasses.asdict(self)
+
+    def validate(self) -> None:
+        """Raise SettingsError, in the admin's words, when a value cannot be saved."""
 
 
 def utcnow() -> datetime:

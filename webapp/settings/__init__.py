@@ -1,3 +1,1 @@
-from webapp.settings.views import bp
-
-__all__ = ["bp"]
+"""Settings: the organization and its members, and the settings shell."""

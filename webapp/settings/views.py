@@ -2,22 +2,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp.db import db
-from webapp.models import Integration, IntegrationKind, Role, User
+from webapp.models import IntegrationKind, Role, User, integration_of
 from webapp.security import admin_required, owned_or_404
 from webapp.settings import members
 from webapp.forms import ButtonForm
 from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, RoleForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
-
-
-def integration(kind: IntegrationKind) -> Integration | None:
-    return db.session.scalar(
-        select(Integration).where(Integration.organization_id == current_user.organization_id, Integration.kind == kind)
-    )
 
 
 @bp.get("/")
@@ -27,7 +20,7 @@ def index():
 
 @bp.get("/integrations/salesforce")
 def salesforce():
-    return render_template("settings/salesforce.html", integration=integration(IntegrationKind.SALESFORCE))
+    return render_template("settings/salesforce.html", integration=integration_of(current_user.organization_id, IntegrationKind.SALESFORCE))
 
 
 def _render_organization(org_form=None, add_form=None, status=200):

@@ -17,7 +17,7 @@ class JournalStatus(StrEnum):
     FAILED = "failed"
 
 
-class WebhookEvent(Base):
+class JournalEntry(Base):
     """A webhook delivery, written before it is acknowledged and processed from here.
 
     The unique (organization, source, external id) makes a redelivery a no-op; the status and

@@ -1,0 +1,17 @@
+"""The app's parts, registered explicitly: one line for each webhook source the journal
+processes and each place a handoff can go. A new integration adds its lines here."""
+
+from __future__ import annotations
+
+from webapp.front import actions as front_actions
+from webapp.front import events as front_events
+from webapp.front import handling as front_handling
+from webapp.journal import JournalSource
+from webapp.registry import Registry
+
+
+def assemble() -> Registry:
+    registry = Registry()
+    registry.add_journal_source(JournalSource(front_events.SOURCE, front_handling.handle, front_handling.on_final_failure))
+    registry.add_destination(front_actions.FrontTeammates())
+    return registry
