@@ -27,14 +27,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def machine() -> str:
     model = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor() or "unknown CPU",
     )
     memory_kib = next(
-        (int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
     )
-    return (f"{model}, {os.cpu_count()} cores, {memory_kib / 1024 / 1024:.0f} GiB; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}")
+    return (
+        f"{model}, {os.cpu_count()} cores, {memory_kib / 1024 / 1024:.0f} GiB; "
+        f"{platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}"
+    )
 
 
 def section(title: str) -> None:
@@ -54,8 +66,13 @@ def main() -> None:
     section("Webhook ingest")
     ingest.print_report(ingest.run(seconds=5 if args.quick else 15, database_url=args.database_url))
     section("End to end, Front API budget, plan limit, memory")
-    e2e.print_report(e2e.run(seconds=15 if args.quick else 60, limited_conversations=10 if args.quick else 25,
-                             database_url=args.database_url))
+    e2e.print_report(
+        e2e.run(
+            seconds=15 if args.quick else 60,
+            limited_conversations=10 if args.quick else 25,
+            database_url=args.database_url,
+        )
+    )
     for module, extra in (
         ("bench.retrieval", ["--sizes", "1000,10000" if args.quick else "1000,10000,100000", "--backends", "sqlite"]),
         ("bench.sync", []),

@@ -1,18 +1,66 @@
 """A small Help Center and labelled customer messages for the built-in agent's quality check."""
 
 ARTICLES = [
-    ("Shipping times", "en", "Orders ship within two business days from our warehouse. Standard delivery takes 3 to 5 business days after shipping; express delivery takes one day."),
-    ("Tracking your order", "en", "When your order ships we email a tracking number. Use it on the carrier's website to follow the parcel. Tracking can take 24 hours to show updates."),
-    ("Refund policy", "en", "Refunds are issued to the original payment method within 14 days after we receive your return. Shipping costs are not refunded."),
-    ("Returning an item", "en", "You can return any unused item within 30 days. Print the return label from your account, pack the item, and drop the parcel at a post office."),
-    ("Resetting your password", "en", "Click Forgot password on the login page, enter your email address, and follow the link we send to choose a new password. The link expires after one hour."),
-    ("Changing your email address", "en", "Go to Account settings, choose Email, enter the new address and confirm it from the message we send to that address."),
-    ("Cancelling a subscription", "en", "Open Account settings, then Subscription, and choose Cancel subscription. You keep access until the end of the billing period."),
-    ("Updating a payment card", "en", "In Billing, choose Payment methods, add the new card, and set it as default. Remove the old card once the new one is saved."),
-    ("Downloading invoices", "en", "Invoices are in Billing under Invoices. Each invoice can be downloaded as a PDF for your accounting."),
-    ("Warranty coverage", "en", "Every device has a two year warranty covering manufacturing defects. Damage from drops or water is not covered by the warranty."),
-    ("Délais de livraison", "fr", "Les commandes sont expédiées sous deux jours ouvrés. La livraison standard prend de 3 à 5 jours ouvrés."),
-    ("Remboursements", "fr", "Les remboursements sont effectués sur le moyen de paiement d'origine sous 14 jours après réception du retour."),
+    (
+        "Shipping times",
+        "en",
+        "Orders ship within two business days from our warehouse. Standard delivery takes 3 to 5 business days after shipping; express delivery takes one day.",
+    ),
+    (
+        "Tracking your order",
+        "en",
+        "When your order ships we email a tracking number. Use it on the carrier's website to follow the parcel. Tracking can take 24 hours to show updates.",
+    ),
+    (
+        "Refund policy",
+        "en",
+        "Refunds are issued to the original payment method within 14 days after we receive your return. Shipping costs are not refunded.",
+    ),
+    (
+        "Returning an item",
+        "en",
+        "You can return any unused item within 30 days. Print the return label from your account, pack the item, and drop the parcel at a post office.",
+    ),
+    (
+        "Resetting your password",
+        "en",
+        "Click Forgot password on the login page, enter your email address, and follow the link we send to choose a new password. The link expires after one hour.",
+    ),
+    (
+        "Changing your email address",
+        "en",
+        "Go to Account settings, choose Email, enter the new address and confirm it from the message we send to that address.",
+    ),
+    (
+        "Cancelling a subscription",
+        "en",
+        "Open Account settings, then Subscription, and choose Cancel subscription. You keep access until the end of the billing period.",
+    ),
+    (
+        "Updating a payment card",
+        "en",
+        "In Billing, choose Payment methods, add the new card, and set it as default. Remove the old card once the new one is saved.",
+    ),
+    (
+        "Downloading invoices",
+        "en",
+        "Invoices are in Billing under Invoices. Each invoice can be downloaded as a PDF for your accounting.",
+    ),
+    (
+        "Warranty coverage",
+        "en",
+        "Every device has a two year warranty covering manufacturing defects. Damage from drops or water is not covered by the warranty.",
+    ),
+    (
+        "Délais de livraison",
+        "fr",
+        "Les commandes sont expédiées sous deux jours ouvrés. La livraison standard prend de 3 à 5 jours ouvrés.",
+    ),
+    (
+        "Remboursements",
+        "fr",
+        "Les remboursements sont effectués sur le moyen de paiement d'origine sous 14 jours après réception du retour.",
+    ),
 ]
 
 FORBIDDEN = ("legal advice", "medical advice")
@@ -96,6 +144,11 @@ UNSEEN_CASES = [
     ("There's a charge on my card I don't recognise", "handoff", None, ()),
     ("Do you ship to Canada?", "handoff", None, ()),
     ("I'd like to speak with your manager", "handoff", None, ()),
-    ("This is the third time I'm writing about this", "handoff", None, ("My order never arrived", "My order never arrived, please check")),
+    (
+        "This is the third time I'm writing about this",
+        "handoff",
+        None,
+        ("My order never arrived", "My order never arrived, please check"),
+    ),
     ("ok thanks, that answers it", "resolve", None, ()),
 ]

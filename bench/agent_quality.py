@@ -35,9 +35,18 @@ def main() -> None:
             db.session.add(organization)
             db.session.commit()
             for title, locale, body in ARTICLES:
-                sources.add_manual_article(organization.id, title=title, body=body, url=f"https://help.example.test/{locale}/{title}", locale=locale, internal=False)
+                sources.add_manual_article(
+                    organization.id,
+                    title=title,
+                    body=body,
+                    url=f"https://help.example.test/{locale}/{title}",
+                    locale=locale,
+                    internal=False,
+                )
 
-            results = {name: run(organization.id, cases) for name, cases in (("labelled", CASES), ("unseen", UNSEEN_CASES))}
+            results = {
+                name: run(organization.id, cases) for name, cases in (("labelled", CASES), ("unseen", UNSEEN_CASES))
+            }
 
     for name, (decisions, articles, replies, misses, cases, wrong) in results.items():
         by_kind = Counter(expected for _, expected, _, _ in cases)

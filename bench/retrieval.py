@@ -53,8 +53,16 @@ def load(size: int) -> int:
     rows = []
     for n, (title, body) in enumerate(corpus.articles(size)):
         rows.append(
-            {"organization_id": organization.id, "source_id": source.id, "external_id": f"b{n}", "locale": "en",
-             "title": title, "body": body, "visibility": "public", "hidden": False}
+            {
+                "organization_id": organization.id,
+                "source_id": source.id,
+                "external_id": f"b{n}",
+                "locale": "en",
+                "title": title,
+                "body": body,
+                "visibility": "public",
+                "hidden": False,
+            }
         )
         if len(rows) == 2000:
             db.session.execute(insert(KnowledgeArticle), rows)

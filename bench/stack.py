@@ -168,12 +168,18 @@ class Installation:
     def app(self, **config):
         from webapp import create_app
 
-        return create_app({"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, **config},
-                          instance_path=str(self.instance))
+        return create_app(
+            {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, **config}, instance_path=str(self.instance)
+        )
 
     def env(self, **extra: str) -> dict:
-        return {**os.environ, "INSTANCE_PATH": str(self.instance), "DATABASE_URL": self.database_url,
-                "REDIS_URL": self.redis_url, **extra}
+        return {
+            **os.environ,
+            "INSTANCE_PATH": str(self.instance),
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            **extra,
+        }
 
     def start(self, name: str, command: list[str], **env: str) -> Process:
         process = Process(name, command, self.env(**env), self.instance)

@@ -21,21 +21,25 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0)
     args = parser.parse_args()
 
-    from webapp.sandbox.front import FrontServer
     from webapp import create_app
     from webapp.db import db
     from webapp.knowledge import sync
     from webapp.migrations import upgrade
     from webapp.models import Integration, IntegrationKind, KnowledgeSource, Organization, SourceKind
+    from webapp.sandbox.front import FrontServer
 
     with tempfile.TemporaryDirectory() as workdir, FrontServer() as fake:
         url = f"sqlite:///{workdir}/bench.db"
-        app = create_app({"DATABASE_URL": url, "FRONT_API_URL": fake.url, "FRONT_RETRY_BACKOFF": 0.0}, instance_path=workdir)
+        app = create_app(
+            {"DATABASE_URL": url, "FRONT_API_URL": fake.url, "FRONT_RETRY_BACKOFF": 0.0}, instance_path=workdir
+        )
         fake.add_knowledge_base("knb_a", "Help Center", "external", locales=("en",))
         fake.add_knowledge_base("knb_b", "Playbook", "internal", locales=("en",))
         for n in range(args.articles):
             kb = "knb_a" if n % 4 else "knb_b"
-            fake.add_article(kb, f"kba_{n}", f"Article {n}", f"<h1>Article {n}</h1><p>{'Some helpful words. ' * 40}</p>")
+            fake.add_article(
+                kb, f"kba_{n}", f"Article {n}", f"<h1>Article {n}</h1><p>{'Some helpful words. ' * 40}</p>"
+            )
         fake.latency = args.latency
         fake.page_size = 100  # Front's largest page
         with app.app_context():
@@ -43,11 +47,25 @@ def main() -> None:
             organization = Organization(name="Bench")
             db.session.add(organization)
             db.session.flush()
-            db.session.add(Integration(organization_id=organization.id, kind=IntegrationKind.FRONT, settings={"rate_limit_per_minute": 600_000}))
+            db.session.add(
+                Integration(
+                    organization_id=organization.id,
+                    kind=IntegrationKind.FRONT,
+                    settings={"rate_limit_per_minute": 600_000},
+                )
+            )
             source = KnowledgeSource(
-                organization_id=organization.id, kind=SourceKind.FRONT, name="Bench", credentials={"api_token": fake.token},
-                settings={"knowledge_bases": [{"id": "knb_a", "type": "external", "locales": ["en"]}, {"id": "knb_b", "type": "internal", "locales": ["en"]}],
-                          "selected": ["knb_a", "knb_b"]},
+                organization_id=organization.id,
+                kind=SourceKind.FRONT,
+                name="Bench",
+                credentials={"api_token": fake.token},
+                settings={
+                    "knowledge_bases": [
+                        {"id": "knb_a", "type": "external", "locales": ["en"]},
+                        {"id": "knb_b", "type": "internal", "locales": ["en"]},
+                    ],
+                    "selected": ["knb_a", "knb_b"],
+                },
             )
             db.session.add(source)
             db.session.commit()
@@ -61,7 +79,11 @@ def main() -> None:
                 report = sync.run(source.id)
                 elapsed = time.perf_counter() - started
                 pages = len([c for c in fake.calls if c.path.endswith("/articles")])
-                print(f"{label:<13} {report.listed:>8} {report.fetched:>8} {report.api_calls:>10} {pages:>11} {elapsed:>8.2f}", flush=True)
+                print(
+                    f"{label:<13} {report.listed:>8} {report.fetched:>8} "
+                    f"{report.api_calls:>10} {pages:>11} {elapsed:>8.2f}",
+                    flush=True,
+                )
                 if label == "full":
                     full_calls = report.api_calls
             print(

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from alembic import context
 
+import webapp.models  # noqa: F401  (registers every table on Base.metadata)
 from webapp.db import Base, make_engine
 from webapp.knowledge.search import include_object
-import webapp.models  # noqa: F401  (registers every table on Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata

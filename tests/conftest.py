@@ -149,7 +149,9 @@ class World:
         db.session.commit()
         return organization
 
-    def user(self, organization: Organization, role: Role = Role.OWNER, email: str | None = None, name: str = "Ada") -> User:
+    def user(
+        self, organization: Organization, role: Role = Role.OWNER, email: str | None = None, name: str = "Ada"
+    ) -> User:
         user = User(
             organization_id=organization.id,
             email=email or f"{role.value}-{organization.id}-{name.lower()}@example.com",
@@ -251,6 +253,9 @@ def run_worker(*, allow_failures: bool = False) -> list:
             signal.signal(signum, handler)
     failed = [Job.fetch(job_id, connection=redis_server.connection()) for job_id in sorted(failed_ids() - before)]
     if failed and not allow_failures:
-        details = "\n".join(f"{job.func_name} ({job.id}):\n{job.latest_result().exc_string if job.latest_result() else '?'}" for job in failed)
+        details = "\n".join(
+            f"{job.func_name} ({job.id}):\n{job.latest_result().exc_string if job.latest_result() else '?'}"
+            for job in failed
+        )
         raise AssertionError(f"{len(failed)} job(s) failed:\n{details}")
     return failed

@@ -54,7 +54,10 @@ def test_public_pages_need_no_login(client, owner):
 
 SETTINGS_POSTS = [
     ("/settings/organization", {"name": "Taken over"}),
-    ("/settings/organization/members", {"member-name": "Eve", "member-email": "eve@example.com", "member-role": "owner", "member-password": "x" * 12}),
+    (
+        "/settings/organization/members",
+        {"member-name": "Eve", "member-email": "eve@example.com", "member-role": "owner", "member-password": "x" * 12},
+    ),
     ("/settings/organization/members/{owner}/role", {"role": "member"}),
     ("/settings/organization/members/{owner}/remove", {}),
 ]
@@ -64,7 +67,9 @@ SETTINGS_POSTS = [
 def test_a_member_cannot_change_settings(client, auth, world, owner, path, data):
     member = world.user(owner.organization, Role.MEMBER, email="member@example.com", name="Mo")
     auth.login(member.email)
-    response = client.post(path.format(owner=owner.id), data={**data, "csrf_token": csrf_token(client, "/settings/organization")})
+    response = client.post(
+        path.format(owner=owner.id), data={**data, "csrf_token": csrf_token(client, "/settings/organization")}
+    )
     assert response.status_code == 403
     assert "Only owners and admins" in response.get_data(as_text=True)
 
@@ -210,7 +215,9 @@ def _database_rows() -> dict[str, list]:
     """Every row of every table as stored (secrets still encrypted), in a stable order."""
     with db.engine.connect() as connection:
         return {
-            table.name: sorted((tuple(row) for row in connection.exec_driver_sql(f'SELECT * FROM "{table.name}"')), key=repr)
+            table.name: sorted(
+                (tuple(row) for row in connection.exec_driver_sql(f'SELECT * FROM "{table.name}"')), key=repr
+            )
             for table in Base.metadata.sorted_tables
         }
 

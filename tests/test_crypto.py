@@ -1,11 +1,10 @@
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
 from webapp.crypto import EncryptionNotConfigured, keyring, rotate_all, secret_hint
 from webapp.db import Base, db
 from webapp.models import Integration, IntegrationKind
-
-import pytest
 
 TOKEN = "front-api-token-5f1c9e2a4f2a"
 

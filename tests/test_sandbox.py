@@ -18,7 +18,7 @@ from tests.fakes.front import FrontServer
 from webapp.db import db
 from webapp.front.sessions import find_session
 from webapp.knowledge import sources
-from webapp.models import EventKind, Integration, IntegrationKind, SessionStatus, JournalEntry
+from webapp.models import EventKind, Integration, IntegrationKind, JournalEntry, SessionStatus
 from webapp.sandbox import console
 from webapp.sandbox.console import AI, HUMAN, Chat, activity_since, seed, send_customer_message
 from webapp.sandbox.front import TOKEN, Call, FakeFront
@@ -30,16 +30,26 @@ APP_SECRET = "sandbox-app-secret"
 @pytest.fixture
 def organization(world):
     organization = world.organization()
-    sources.add_manual_article(organization.id, title="Shipping times", body="Orders ship within two business days.", url=None, locale="en", internal=False)
+    sources.add_manual_article(
+        organization.id,
+        title="Shipping times",
+        body="Orders ship within two business days.",
+        url=None,
+        locale="en",
+        internal=False,
+    )
     return organization
 
 
 @pytest.fixture
 def integration(organization):
     integration = Integration(
-        organization_id=organization.id, kind=IntegrationKind.FRONT, enabled=True,
+        organization_id=organization.id,
+        kind=IntegrationKind.FRONT,
+        enabled=True,
         settings={"ai_teammate_id": AI, "rate_limit_per_minute": 6000},
-        credentials={"api_token": TOKEN, "app_secret": APP_SECRET}, webhook_token="sandbox-hook",
+        credentials={"api_token": TOKEN, "app_secret": APP_SECRET},
+        webhook_token="sandbox-hook",
     )
     db.session.add(integration)
     db.session.commit()
@@ -74,7 +84,13 @@ def timeline(organization, conversation_id: str = "cnv_sandbox_1"):
 
 
 def test_a_typed_message_reaches_switchboard_signed_and_the_answer_comes_back(fake, live_server):
-    response = send_customer_message(fake, f"{live_server}/webhooks/front/sandbox-hook", APP_SECRET, "cnv_sandbox_1", "How long does shipping take for my order?")
+    response = send_customer_message(
+        fake,
+        f"{live_server}/webhooks/front/sandbox-hook",
+        APP_SECRET,
+        "cnv_sandbox_1",
+        "How long does shipping take for my order?",
+    )
     assert response.status_code == 200 and response.json() == {"status": "accepted"}
     run_worker()
     lines = activity_since(fake, "cnv_sandbox_1", 0)
@@ -104,7 +120,11 @@ def test_assigning_changes_front_and_lands_on_the_timeline(chat, fake, organizat
     chat.handle("/assign ai")
     assert fake.conversations["cnv_sandbox_1"]["assignee_id"] == AI
     run_worker()
-    assert [line.split(" event")[0] for line in chat.printed[-3:]] == ["  Switchboard took the assign", "  Switchboard took the unassign", "  Switchboard took the assign"]
+    assert [line.split(" event")[0] for line in chat.printed[-3:]] == [
+        "  Switchboard took the assign",
+        "  Switchboard took the unassign",
+        "  Switchboard took the assign",
+    ]
     _, events = timeline(organization)
     assignments = [payload["message"] for kind, payload in events if kind == EventKind.ASSIGNMENT]
     assert assignments == ["Assigned to Sam Support.", "Unassigned.", "Assigned to Switchboard AI."]
@@ -151,12 +171,14 @@ def test_refused_and_failed_calls_are_shown_with_switchboard_reactions():
     fake = FakeFront()
     fake.add_teammate(AI, "Switchboard", "AI")
     fake.add_conversation("cnv_1", assignee=AI)
-    fake.calls.extend([
-        Call("GET", "/conversations/cnv_1", None, 10.0, 429),
-        Call("GET", "/messages/msg_1", None, 11.0, 503),
-        Call("PUT", "/conversations/cnv_1/assignee", {"assignee_id": None}, 12.0, 500),
-        Call("PUT", "/conversations/cnv_1/assignee", {"assignee_id": None}, 13.0, 204),
-    ])
+    fake.calls.extend(
+        [
+            Call("GET", "/conversations/cnv_1", None, 10.0, 429),
+            Call("GET", "/messages/msg_1", None, 11.0, 503),
+            Call("PUT", "/conversations/cnv_1/assignee", {"assignee_id": None}, 12.0, 500),
+            Call("PUT", "/conversations/cnv_1/assignee", {"assignee_id": None}, 13.0, 204),
+        ]
+    )
     assert activity_since(fake, "cnv_1", 0) == [
         "Front rate limited GET /conversations/cnv_1 (429); Switchboard waits and retries",
         "Front failed GET /messages/msg_1 (503)",
@@ -198,14 +220,30 @@ def test_the_sandbox_command_is_registered(runner):
 
 
 def test_the_options_set_up_the_fake_front_and_are_summed_up(runner, started):
-    result = runner.invoke(args=["sandbox", "--webhook-url", "http://127.0.0.1:9/unused", "--latency", "250",
-                                 "--rate-limit", "30", "--error-rate", "0.1", "--articles", "20"], input="")
+    result = runner.invoke(
+        args=[
+            "sandbox",
+            "--webhook-url",
+            "http://127.0.0.1:9/unused",
+            "--latency",
+            "250",
+            "--rate-limit",
+            "30",
+            "--error-rate",
+            "0.1",
+            "--articles",
+            "20",
+        ],
+        input="",
+    )
     assert result.exit_code == 0, result.output
     fake = started[0]
     assert (fake.latency, fake.rate_limit_per_minute, fake.error_rate) == (0.25, 30, 0.1)
     assert len(fake.kb_articles) == 23
-    assert ("250 ms latency, at most 30 requests a minute (then 429 with Retry-After), "
-            "10% of requests fail with 502/503/500, 23 Help Center articles") in result.output
+    assert (
+        "250 ms latency, at most 30 requests a minute (then 429 with Retry-After), "
+        "10% of requests fail with 502/503/500, 23 Help Center articles"
+    ) in result.output
 
 
 def test_by_default_the_fake_front_is_quick_and_reliable(runner, started):
@@ -215,7 +253,9 @@ def test_by_default_the_fake_front_is_quick_and_reliable(runner, started):
     assert "Front answered 0 requests: 0 rate limited, 0 random failures." in result.output
 
 
-@pytest.mark.parametrize("option, value", [("--error-rate", "1.5"), ("--rate-limit", "0"), ("--latency", "-1"), ("--articles", "-3")])
+@pytest.mark.parametrize(
+    "option, value", [("--error-rate", "1.5"), ("--rate-limit", "0"), ("--latency", "-1"), ("--articles", "-3")]
+)
 def test_out_of_range_options_are_refused(runner, option, value):
     result = runner.invoke(args=["sandbox", option, value])
     assert result.exit_code == 2 and option in result.output
@@ -231,23 +271,32 @@ def test_without_a_terminal_or_webhook_url_it_serves_the_fake_only(runner, start
 
 
 def test_piped_lines_are_chatted(runner, started, integration, live_server):
-    result = runner.invoke(args=["sandbox", "--webhook-url", f"{live_server}/webhooks/front/sandbox-hook", "--wait", "0"],
-                           input="Where is my order?\n/assign human\n/archive\n")
+    result = runner.invoke(
+        args=["sandbox", "--webhook-url", f"{live_server}/webhooks/front/sandbox-hook", "--wait", "0"],
+        input="Where is my order?\n/assign human\n/archive\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Switchboard took the assign event" in result.output
     assert "Switchboard took the archive event" in result.output
     assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 3
     [conversation] = started[0].conversations.values()
     assert conversation["id"].startswith("cnv_sandbox_") and conversation["id"].endswith("_1")
-    assert conversation | {"id": None} == {"id": None, "subject": "Where is my order?", "status": "archived", "assignee_id": HUMAN}
+    assert conversation | {"id": None} == {
+        "id": None,
+        "subject": "Where is my order?",
+        "status": "archived",
+        "assignee_id": HUMAN,
+    }
 
 
 def test_a_sandbox_started_again_never_reuses_the_last_runs_ids(runner, started, integration, live_server):
     """Switchboard remembers conversations and messages by id: a second run reusing them had its
     messages taken for ones already handled, and its conversation for one already handed off."""
     for _ in range(2):
-        result = runner.invoke(args=["sandbox", "--webhook-url", f"{live_server}/webhooks/front/sandbox-hook", "--wait", "0"],
-                               input="Where is my order?\n")
+        result = runner.invoke(
+            args=["sandbox", "--webhook-url", f"{live_server}/webhooks/front/sandbox-hook", "--wait", "0"],
+            input="Where is my order?\n",
+        )
         assert result.exit_code == 0, result.output
     first, second = started
     assert set(first.conversations).isdisjoint(second.conversations)
@@ -260,8 +309,16 @@ def test_the_chat_prints_switchboard_answer_as_it_comes_and_stops_waiting(fake):
 
     def answer_later(conversation_id):
         time.sleep(0.2)
-        requests.post(f"{fake.url}/conversations/{conversation_id}/messages", headers={"Authorization": f"Bearer {TOKEN}"},
-                      json={"author_id": AI, "body": "<p>Orders ship within two business days.</p>", "text": "Orders ship within two business days."}, timeout=10)
+        requests.post(
+            f"{fake.url}/conversations/{conversation_id}/messages",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            json={
+                "author_id": AI,
+                "body": "<p>Orders ship within two business days.</p>",
+                "text": "Orders ship within two business days.",
+            },
+            timeout=10,
+        )
 
     def switchboard(environ, start_response):
         event = Request(environ).get_json()

@@ -19,10 +19,16 @@ def _free_port() -> int:
 
 def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops_them(tmp_path):
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS")
+    }
     env.update(INSTANCE_PATH=str(tmp_path), PORT=str(port), WEB_CONCURRENCY="1")
     process = subprocess.Popen(
-        [sys.executable, "-m", "webapp.cli", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "webapp.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         health = None
@@ -39,7 +45,11 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
             process.terminate()
             pytest.fail("the web server never answered:\n" + process.communicate(timeout=30)[0])
         assert health.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "workers": 1}
-        assert requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=2).headers["Location"].endswith("/setup")
+        assert (
+            requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=2)
+            .headers["Location"]
+            .endswith("/setup")
+        )
         for generated in ("switchboard.db", "secret_key", "encryption_keys"):
             assert (tmp_path / generated).exists(), generated
     finally:
@@ -75,7 +85,11 @@ def test_of_two_scheduler_processes_one_enqueues_and_the_other_takes_over_when_i
     env = {**os.environ, "REDIS_URL": app.config["REDIS_URL"], "INSTANCE_PATH": str(tmp_path), "LOG_LEVEL": "INFO"}
     env.pop("DATABASE_URL", None)
     start = lambda: subprocess.Popen(  # noqa: E731
-        [sys.executable, "-m", "webapp.cli", "scheduler"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "webapp.cli", "scheduler"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     first = start()
     first_output = Output(first)

@@ -71,7 +71,9 @@ def test_what_could_not_come_from_a_settings_page_is_never_written(settings, mes
 
 
 def test_settings_round_trip_through_json():
-    source = SourceSettings(knowledge_bases=[{"id": "knb_1", "name": "Help"}], selected=["knb_1"], start_date="2026-01-31")
+    source = SourceSettings(
+        knowledge_bases=[{"id": "knb_1", "name": "Help"}], selected=["knb_1"], start_date="2026-01-31"
+    )
     assert SourceSettings.from_json(source.to_json()) == source
     assert source.start.isoformat() == "2026-01-31"
 
@@ -148,17 +150,29 @@ def connected(organization):
 
 def test_the_ai_needs_a_teammate_before_it_can_be_switched_on(connected):
     with pytest.raises(SettingsError, match="Choose the AI teammate"):
-        front.save_agent_settings(connected, ai_teammate_id=None, handle_unassigned=True, enabled=True, rate_limit_per_minute=50)
-    front.save_agent_settings(connected, ai_teammate_id=None, handle_unassigned=True, enabled=False, rate_limit_per_minute=50)
-    front.save_agent_settings(connected, ai_teammate_id="tea_ai", handle_unassigned=False, enabled=True, rate_limit_per_minute=100)
+        front.save_agent_settings(
+            connected, ai_teammate_id=None, handle_unassigned=True, enabled=True, rate_limit_per_minute=50
+        )
+    front.save_agent_settings(
+        connected, ai_teammate_id=None, handle_unassigned=True, enabled=False, rate_limit_per_minute=50
+    )
+    front.save_agent_settings(
+        connected, ai_teammate_id="tea_ai", handle_unassigned=False, enabled=True, rate_limit_per_minute=100
+    )
     saved = front.settings_of(_reloaded(connected))
-    assert (saved.ai_teammate_id, saved.ai_teammate_name, saved.rate_limit_per_minute) == ("tea_ai", "Switchboard AI", 100)
+    assert (saved.ai_teammate_id, saved.ai_teammate_name, saved.rate_limit_per_minute) == (
+        "tea_ai",
+        "Switchboard AI",
+        100,
+    )
     assert _reloaded(connected).enabled
 
 
 def test_a_teammate_front_did_not_list_cannot_be_chosen(connected):
     with pytest.raises(SettingsError, match="not in the list"):
-        front.save_agent_settings(connected, ai_teammate_id="tea_mallory", handle_unassigned=False, enabled=False, rate_limit_per_minute=50)
+        front.save_agent_settings(
+            connected, ai_teammate_id="tea_mallory", handle_unassigned=False, enabled=False, rate_limit_per_minute=50
+        )
 
 
 def test_the_provider_needs_a_key_before_it_can_be_switched_on(organization):
@@ -167,7 +181,9 @@ def test_the_provider_needs_a_key_before_it_can_be_switched_on(organization):
     db.session.rollback()
     provider.save(organization.id, base_url="https://llm.example/v1/ ", model=" m ", api_key=None, enabled=False)
     provider.save(organization.id, base_url="https://llm.example/v1", model="m", api_key="sk-1", enabled=True)
-    provider.save(organization.id, base_url="https://llm.example/v2", model="m", api_key=None, enabled=True)  # keeps the key
+    provider.save(
+        organization.id, base_url="https://llm.example/v2", model="m", api_key=None, enabled=True
+    )  # keeps the key
     integration = _reloaded(provider.llm_integration(organization.id))
     assert integration.enabled and integration.credential(provider.API_KEY) == "sk-1"
     assert provider.settings_of(integration).base_url == "https://llm.example/v2"

@@ -28,7 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA_PACKAGES = {"templates": "webapp.templates", "static": "webapp.static", "migrations": "webapp.migration_scripts"}
 CODE_FOLDERS = ("webapp", "jobs")
 # Never copied into the build: environments, caches and earlier build output.
-NOT_SOURCE = {".git", ".venv", "build", "dist", "instance", "__pycache__", ".pytest_cache", ".hypothesis", "node_modules"}
+NOT_SOURCE = {
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "instance",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    "node_modules",
+}
 # A generous bound for pip (building, resolving, installing from its cache or from the index).
 PIP_TIMEOUT = 300
 
@@ -54,11 +64,15 @@ def test_every_package_of_the_checkout_is_listed_in_pyproject():
     }
     expected = found | set(DATA_PACKAGES.values())
     assert not expected - listed, f"add {sorted(expected - listed)} to [tool.setuptools] packages in pyproject.toml"
-    assert not listed - expected, f"remove {sorted(listed - expected)} from [tool.setuptools] packages in pyproject.toml"
+    assert not listed - expected, (
+        f"remove {sorted(listed - expected)} from [tool.setuptools] packages in pyproject.toml"
+    )
 
 
 def _run(command: list, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(part) for part in command], capture_output=True, text=True, timeout=PIP_TIMEOUT, **kwargs)
+    result = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, timeout=PIP_TIMEOUT, **kwargs
+    )
     assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -100,8 +114,17 @@ def test_the_wheel_holds_the_code_templates_static_files_and_migrations(wheel):
 def _clean_environment() -> dict:
     """This process's environment without anything that points into the checkout or configures
     Switchboard or the test suite."""
-    dropped = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS",
-               "INSTANCE_PATH", "PUBLIC_URL")
+    dropped = (
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "VIRTUAL_ENV",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "ENCRYPTION_KEYS",
+        "INSTANCE_PATH",
+        "PUBLIC_URL",
+    )
     return {
         key: value
         for key, value in os.environ.items()
@@ -115,8 +138,18 @@ def installed(wheel, tmp_path_factory) -> Path:
     venv = tmp_path_factory.mktemp("venv")
     _run([sys.executable, "-m", "venv", venv], env=_clean_environment())
     _run(
-        [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--root-user-action=ignore", "-c", ROOT / "constraints.txt", wheel],
+        [
+            venv / "bin" / "python",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--root-user-action=ignore",
+            "-c",
+            ROOT / "constraints.txt",
+            wheel,
+        ],
         env=_clean_environment(),
     )
     return venv / "bin"
@@ -127,7 +160,8 @@ def test_the_installed_package_finds_its_files_inside_the_virtualenv(installed, 
     probe = (
         "import json, webapp; from webapp import package_folder; from webapp.config import instance_path; "
         "print(json.dumps({'webapp': webapp.__file__, 'instance': instance_path(), "
-        "'folders': [str(package_folder(p)) for p in ('webapp.templates', 'webapp.static', 'webapp.migration_scripts')]}))"
+        "'folders': [str(package_folder(p)) "
+        "for p in ('webapp.templates', 'webapp.static', 'webapp.migration_scripts')]}))"
     )
     found = json.loads(_run([installed / "python", "-c", probe], cwd=tmp_path, env=_clean_environment()).stdout)
     site_packages = Path(found["webapp"]).parents[1]
@@ -186,16 +220,29 @@ def test_the_installed_wheel_serves_switchboard_from_an_empty_directory(installe
     instance = tmp_path_factory.mktemp("inst")  # short: gunicorn's control socket lives here
     port = _free_port()
     env = _clean_environment()
-    env.update(INSTANCE_PATH=str(instance), PORT=str(port), HOST="127.0.0.1", REDIS_URL=redis_url,
-               WEB_CONCURRENCY="1", WORKERS="1")
+    env.update(
+        INSTANCE_PATH=str(instance),
+        PORT=str(port),
+        HOST="127.0.0.1",
+        REDIS_URL=redis_url,
+        WEB_CONCURRENCY="1",
+        WORKERS="1",
+    )
     redis.Redis.from_url(redis_url).flushdb()  # so the worker counted below is this one
     log_path = workdir.parent / "serve.log"
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([installed / "switchboard", "serve"], cwd=workdir, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [installed / "switchboard", "serve"],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     tree: dict[int, str] = {}
     try:
+
         def healthy_with_a_worker():
             if process.poll() is not None:
                 return True  # exited: stop waiting, the assertion below says so
@@ -225,8 +272,14 @@ def test_the_installed_wheel_serves_switchboard_from_an_empty_directory(installe
         csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', setup.text).group(1)
         created = browser.post(
             f"{base}/setup",
-            data={"csrf_token": csrf, "organization": "Acme Support", "name": "Ada", "email": "ada@example.com",
-                  "password": "correct horse battery staple", "confirm": "correct horse battery staple"},
+            data={
+                "csrf_token": csrf,
+                "organization": "Acme Support",
+                "name": "Ada",
+                "email": "ada@example.com",
+                "password": "correct horse battery staple",
+                "confirm": "correct horse battery staple",
+            },
             allow_redirects=False,
             timeout=10,
         )

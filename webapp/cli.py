@@ -46,10 +46,21 @@ def serve(workers: int | None) -> None:
 def web_command(bind: str, workers: int, instance_path: Path, wsgi_app: str = "app:app") -> list[str]:
     """The web server as `switchboard serve` runs it (the benchmarks run exactly this too)."""
     return [
-        sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-        "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        "127.0.0.1",
         # One control socket per instance, so two Switchboards on one machine do not collide.
-        "--control-socket", str(instance_path / "gunicorn.ctl"), wsgi_app,
+        "--control-socket",
+        str(instance_path / "gunicorn.ctl"),
+        wsgi_app,
     ]
 
 

@@ -40,7 +40,7 @@ def normalize_database_url(url: str) -> str:
     """
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -74,9 +74,7 @@ def encryption_keys(instance_path: Path) -> list[str]:
     configured = parse_list(os.environ.get("ENCRYPTION_KEYS"))
     if configured:
         return configured
-    return parse_list(
-        _read_or_create(instance_path / ENCRYPTION_KEYS_FILE, lambda: Fernet.generate_key().decode())
-    )
+    return parse_list(_read_or_create(instance_path / ENCRYPTION_KEYS_FILE, lambda: Fernet.generate_key().decode()))
 
 
 def instance_path() -> str:

@@ -31,8 +31,7 @@ class KeyRing:
             self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
         except ValueError as exc:
             raise EncryptionNotConfigured(
-                "ENCRYPTION_KEYS must be comma-separated Fernet keys "
-                "(generate one with `switchboard keys new`)"
+                "ENCRYPTION_KEYS must be comma-separated Fernet keys (generate one with `switchboard keys new`)"
             ) from exc
 
     @property
@@ -73,8 +72,7 @@ class EncryptedText(TypeDecorator):
             return keyring.decrypt(value)
         except InvalidToken as exc:
             raise EncryptionNotConfigured(
-                "a stored secret could not be decrypted: the key that encrypted it is no longer "
-                "in ENCRYPTION_KEYS"
+                "a stored secret could not be decrypted: the key that encrypted it is no longer in ENCRYPTION_KEYS"
             ) from exc
 
 

@@ -46,5 +46,9 @@ def running_workers() -> int | None:
 def healthz():
     checks = {"database": check_database(), "redis": check_redis()}
     healthy = all(state == "ok" for state in checks.values())
-    body = {"status": "ok" if healthy else "unavailable", "checks": checks, "workers": running_workers() if healthy else None}
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": checks,
+        "workers": running_workers() if healthy else None,
+    }
     return body, (200 if healthy else 503)

@@ -10,9 +10,9 @@ ran (Redis was down) and rows whose lease ran out (the worker died) are found by
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
 
 from redis.exceptions import RedisError
 from sqlalchemy import and_, or_, select, update
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 # worker killed while holding the row used up an attempt too, so an event that kills its worker
 # every time (say, out of memory) ends failed instead of taking workers down forever.
 MAX_ATTEMPTS = 4
-
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,11 @@ def _renew_lease(engine, entry_id: int, attempt: int, seconds: int) -> None:
     with engine.begin() as connection:
         connection.execute(
             update(JournalEntry)
-            .where(JournalEntry.id == entry_id, JournalEntry.status == JournalStatus.PROCESSING, JournalEntry.attempts == attempt)
+            .where(
+                JournalEntry.id == entry_id,
+                JournalEntry.status == JournalStatus.PROCESSING,
+                JournalEntry.attempts == attempt,
+            )
             .values(lease_expires_at=utcnow() + timedelta(seconds=seconds))
         )
 
@@ -131,7 +134,9 @@ def holding(entry: JournalEntry) -> Renewal:
     """Keep the claim on ``entry`` alive for the length of a block."""
     seconds = lease_seconds()
     engine, entry_id, attempt = db.engine, entry.id, entry.attempts
-    return Renewal(lambda: _renew_lease(engine, entry_id, attempt, seconds), every=seconds / 3, what=f"journal row {entry_id}")
+    return Renewal(
+        lambda: _renew_lease(engine, entry_id, attempt, seconds), every=seconds / 3, what=f"journal row {entry_id}"
+    )
 
 
 def _settle(entry_id: int, attempt: int, **values) -> bool:
@@ -139,13 +144,19 @@ def _settle(entry_id: int, attempt: int, **values) -> bool:
     this attempt's. False when a worker that took over a lapsed lease has it now."""
     settled = db.session.execute(
         update(JournalEntry)
-        .where(JournalEntry.id == entry_id, JournalEntry.status == JournalStatus.PROCESSING, JournalEntry.attempts == attempt)
+        .where(
+            JournalEntry.id == entry_id,
+            JournalEntry.status == JournalStatus.PROCESSING,
+            JournalEntry.attempts == attempt,
+        )
         .values(updated_at=utcnow(), lease_expires_at=None, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     if not settled:
-        log.warning("journal row %s was taken over before attempt %s ended; its outcome is not recorded", entry_id, attempt)
+        log.warning(
+            "journal row %s was taken over before attempt %s ended; its outcome is not recorded", entry_id, attempt
+        )
     return bool(settled)
 
 
@@ -212,7 +223,9 @@ def sweep(pending_after: timedelta) -> list[int]:
     # A killed worker never tells RQ, which goes on listing its job as started: for those rows
     # the lease, not RQ, says the job is dead. The claim keeps a late duplicate from running twice.
     queued = [
-        entry_id for entry_id in ids if (entry_id in abandoned or not job_is_live(job_id_for(entry_id))) and enqueue(entry_id)
+        entry_id
+        for entry_id in ids
+        if (entry_id in abandoned or not job_is_live(job_id_for(entry_id))) and enqueue(entry_id)
     ]
     if queued:
         log.info("swept %d journal rows back onto the queue", len(queued))

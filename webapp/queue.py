@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import current_app, has_app_context
 from rq import Queue, Retry, SimpleWorker

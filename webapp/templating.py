@@ -14,7 +14,15 @@ from webapp.crypto import secret_hint
 SETTINGS_NAV = (
     ("Ticketing System", (("Front", "front.settings"),)),
     ("Integrations", (("Salesforce", "settings.salesforce"),)),
-    ("Agent", (("Handoff settings", "handoff.settings"), ("Data Sources", "knowledge.data_sources"), ("Knowledge", "knowledge.articles"), ("AI provider", "ai.provider_settings"))),
+    (
+        "Agent",
+        (
+            ("Handoff settings", "handoff.settings"),
+            ("Data Sources", "knowledge.data_sources"),
+            ("Knowledge", "knowledge.articles"),
+            ("AI provider", "ai.provider_settings"),
+        ),
+    ),
     ("Team", (("Organization and members", "settings.organization"),)),
 )
 

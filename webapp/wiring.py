@@ -12,6 +12,8 @@ from webapp.registry import Registry
 
 def assemble() -> Registry:
     registry = Registry()
-    registry.add_journal_source(JournalSource(front_events.SOURCE, front_handling.handle, front_handling.on_final_failure))
+    registry.add_journal_source(
+        JournalSource(front_events.SOURCE, front_handling.handle, front_handling.on_final_failure)
+    )
     registry.add_destination(front_actions.FrontTeammates())
     return registry

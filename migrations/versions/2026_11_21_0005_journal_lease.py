@@ -4,8 +4,10 @@ Revision ID: 0005_journal_lease
 Revises: 0004_agent_settings
 Create Date: 2026-11-21 06:30:00
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
+
 import webapp.models.types
 
 revision = "0005_journal_lease"

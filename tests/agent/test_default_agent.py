@@ -14,9 +14,30 @@ from webapp.models import AgentSettings, Channel, HandoffMode
 @pytest.fixture
 def org(world):
     organization = world.organization()
-    sources.add_manual_article(organization.id, title="Shipping times", body="Orders ship within two business days. Tracking numbers arrive by email.", url="https://help.acme.test/ship", locale="en", internal=False)
-    sources.add_manual_article(organization.id, title="Délais de livraison", body="Les commandes sont expédiées sous deux jours ouvrés. Le suivi de livraison arrive par email.", url="https://help.acme.test/fr/livraison", locale="fr", internal=False)
-    sources.add_manual_article(organization.id, title="Password reset", body="Use the Forgot password link on the login page to reset your password.", url=None, locale="en", internal=True)
+    sources.add_manual_article(
+        organization.id,
+        title="Shipping times",
+        body="Orders ship within two business days. Tracking numbers arrive by email.",
+        url="https://help.acme.test/ship",
+        locale="en",
+        internal=False,
+    )
+    sources.add_manual_article(
+        organization.id,
+        title="Délais de livraison",
+        body="Les commandes sont expédiées sous deux jours ouvrés. Le suivi de livraison arrive par email.",
+        url="https://help.acme.test/fr/livraison",
+        locale="fr",
+        internal=False,
+    )
+    sources.add_manual_article(
+        organization.id,
+        title="Password reset",
+        body="Use the Forgot password link on the login page to reset your password.",
+        url=None,
+        locale="en",
+        internal=True,
+    )
     return organization
 
 
@@ -60,7 +81,9 @@ def test_ai_only_declines_requests_politely_and_keeps_helping(org, message):
 
 def test_balanced_asks_for_the_problem_before_handing_off(org):
     assert kind(decide(org, "human please", policy=PRESETS[2])) == "reply"
-    result = decide(org, "human please", policy=PRESETS[2], earlier=["My parcel arrived damaged and the box was open when it came"])
+    result = decide(
+        org, "human please", policy=PRESETS[2], earlier=["My parcel arrived damaged and the box was open when it came"]
+    )
     assert kind(result) == "handoff"
 
 
@@ -94,11 +117,16 @@ def test_ai_first_needs_frustration_twice(org):
 
 
 def test_a_repeated_question_is_unproductive(org):
-    result = decide(org, "Where is the tracking number for my order?", earlier=["Where is the tracking number for my order?"])
+    result = decide(
+        org, "Where is the tracking number for my order?", earlier=["Where is the tracking number for my order?"]
+    )
     assert kind(result) == "handoff" and result.decision.reason == "unproductive conversation"
 
 
-@pytest.mark.parametrize(("level", "replies", "expected"), [(1, 1, "reply"), (1, 2, "handoff"), (2, 2, "reply"), (2, 3, "handoff"), (3, 4, "handoff"), (0, 9, "reply")])
+@pytest.mark.parametrize(
+    ("level", "replies", "expected"),
+    [(1, 1, "reply"), (1, 2, "handoff"), (2, 2, "reply"), (2, 3, "handoff"), (3, 4, "handoff"), (0, 9, "reply")],
+)
 def test_n_ai_replies_without_progress_per_level(org, level, replies, expected):
     result = decide(org, "How long does shipping take?", policy=PRESETS[level], ai_replies=replies)
     assert kind(result) == expected
@@ -109,8 +137,16 @@ def test_n_ai_replies_without_progress_per_level(org, level, replies, expected):
     [
         ({"enabled": False}, "I want a human", "reply"),
         ({"enabled": True, "on_request": False}, "I want a human", "reply"),
-        ({"enabled": True, "on_frustration": False}, "This is ridiculous!! How long does shipping take for my order?", "reply"),
-        ({"enabled": True, "on_frustration": True}, "This is ridiculous!! How long does shipping take for my order?", "handoff"),
+        (
+            {"enabled": True, "on_frustration": False},
+            "This is ridiculous!! How long does shipping take for my order?",
+            "reply",
+        ),
+        (
+            {"enabled": True, "on_frustration": True},
+            "This is ridiculous!! How long does shipping take for my order?",
+            "handoff",
+        ),
         ({"enabled": True}, "I want a human", "handoff"),
     ],
 )
@@ -120,7 +156,9 @@ def test_advanced_switches(org, advanced, message, expected):
 
 
 def test_advanced_unproductive_after_n(org):
-    settings = AgentSettings(handoff_mode=HandoffMode.ADVANCED, advanced={"enabled": True, "on_unproductive": True, "unproductive_after": 5})
+    settings = AgentSettings(
+        handoff_mode=HandoffMode.ADVANCED, advanced={"enabled": True, "on_unproductive": True, "unproductive_after": 5}
+    )
     policy = policy_for(settings)
     assert kind(decide(org, "How long does shipping take?", policy=policy, ai_replies=4)) == "reply"
     assert kind(decide(org, "How long does shipping take?", policy=policy, ai_replies=5)) == "handoff"
@@ -143,7 +181,10 @@ def test_a_message_merely_near_a_topic_is_answered(org):
     assert kind(decide(org, "How long does shipping take?", topics=("legal advice",))) == "reply"
 
 
-@pytest.mark.parametrize("message", ["That solved it, thanks!", "It works now", "Problem solved", "Ça marche, merci", "Es funktioniert", "Ya funciona"])
+@pytest.mark.parametrize(
+    "message",
+    ["That solved it, thanks!", "It works now", "Problem solved", "Ça marche, merci", "Es funktioniert", "Ya funciona"],
+)
 def test_resolves_when_the_customer_confirms(org, message):
     assert isinstance(decide(org, message).decision, Resolve)
 

@@ -1,6 +1,6 @@
 """Settings → Handoff settings, and what a customer is told at handoff."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,9 +12,16 @@ from webapp.models import AgentSettings, Channel, HandoffMode, OfficeHours, Role
 
 PAGE = "/settings/handoff"
 FORM = {
-    "mode": "preset", "level": "2", "adv_unproductive_after": "2", "forbidden_topics": "legal advice\npricing negotiation\n",
-    "message_open": "A teammate will reply shortly.", "message_closed": "We're back {next_opening}.", "office_hours": "",
-    "destination_email": "front_teammates", "destination_web": "front_teammates", "destination_sms": "front_teammates",
+    "mode": "preset",
+    "level": "2",
+    "adv_unproductive_after": "2",
+    "forbidden_topics": "legal advice\npricing negotiation\n",
+    "message_open": "A teammate will reply shortly.",
+    "message_closed": "We're back {next_opening}.",
+    "office_hours": "",
+    "destination_email": "front_teammates",
+    "destination_web": "front_teammates",
+    "destination_sms": "front_teammates",
     "destination_phone": "front_teammates",
 }
 
@@ -49,16 +56,28 @@ def test_saving_a_preset_topics_and_messages(admin):
 
 
 def test_saving_advanced_switches(admin):
-    _post(admin, **{**FORM, "mode": "advanced", "adv_enabled": "y", "adv_on_request": "y", "adv_unproductive_after": "5"})
+    _post(
+        admin, **{**FORM, "mode": "advanced", "adv_enabled": "y", "adv_on_request": "y", "adv_unproductive_after": "5"}
+    )
     settings = _settings()
     assert settings.handoff_mode == HandoffMode.ADVANCED
-    assert settings.advanced == {"enabled": True, "on_frustration": False, "on_unproductive": False, "unproductive_after": 5, "on_request": True}
+    assert settings.advanced == {
+        "enabled": True,
+        "on_frustration": False,
+        "on_unproductive": False,
+        "unproductive_after": 5,
+        "on_request": True,
+    }
 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("level", "7", "Not a valid choice"), ("adv_unproductive_after", "0", "Number must be between 1 and 20"),
-     ("message_open", "", "This field is required."), ("destination_sms", "pigeon", "Not a valid choice")],
+    [
+        ("level", "7", "Not a valid choice"),
+        ("adv_unproductive_after", "0", "Number must be between 1 and 20"),
+        ("message_open", "", "This field is required."),
+        ("destination_sms", "pigeon", "Not a valid choice"),
+    ],
 )
 def test_bad_values_are_form_errors_and_nothing_is_saved(admin, field, value, message):
     response = _post(admin, **{**FORM, field: value})
@@ -67,7 +86,13 @@ def test_bad_values_are_form_errors_and_nothing_is_saved(admin, field, value, me
 
 
 def test_office_hours_are_added_checked_and_chosen(admin):
-    response = _post(admin, f"{PAGE}/office-hours", name="Paris team", timezone="Europe/Paris", shifts="monday_to_friday 09:00-17:00\nsaturday 10:00-14:00")
+    response = _post(
+        admin,
+        f"{PAGE}/office-hours",
+        name="Paris team",
+        timezone="Europe/Paris",
+        shifts="monday_to_friday 09:00-17:00\nsaturday 10:00-14:00",
+    )
     assert response.status_code == 302
     schedule = db.session.scalar(select(OfficeHours))
     assert schedule.shifts[1] == {"day_of_week": "saturday", "start_time": "10:00", "end_time": "14:00"}
@@ -77,9 +102,11 @@ def test_office_hours_are_added_checked_and_chosen(admin):
 
 @pytest.mark.parametrize(
     ("timezone_", "shifts", "message"),
-    [("Mars/Olympus", "monday 09:00-17:00", "not an IANA time zone"),
-     ("Europe/Paris", "someday 09:00-17:00", "line 1"),
-     ("Europe/Paris", "monday 9am-5pm", "write it like monday_to_friday 09:00-17:00")],
+    [
+        ("Mars/Olympus", "monday 09:00-17:00", "not an IANA time zone"),
+        ("Europe/Paris", "someday 09:00-17:00", "line 1"),
+        ("Europe/Paris", "monday 9am-5pm", "write it like monday_to_friday 09:00-17:00"),
+    ],
 )
 def test_bad_office_hours_are_refused_with_the_reason(admin, timezone_, shifts, message):
     response = _post(admin, f"{PAGE}/office-hours", name="X", timezone=timezone_, shifts=shifts)
@@ -96,14 +123,27 @@ def test_a_member_cannot_change_handoff_settings(client, auth, world, owner):
 
 def test_the_handoff_message_inside_and_outside_office_hours(world):
     organization = world.organization()
-    schedule = OfficeHours(organization_id=organization.id, name="Paris", timezone="Europe/Paris",
-                           shifts=[{"day_of_week": "monday_to_friday", "start_time": "09:00", "end_time": "17:00"}])
-    settings = AgentSettings(organization_id=organization.id, message_open="Back to you shortly.",
-                             message_closed="We're away; back {next_opening}.", office_hours=schedule, advanced={}, destinations={})
+    schedule = OfficeHours(
+        organization_id=organization.id,
+        name="Paris",
+        timezone="Europe/Paris",
+        shifts=[{"day_of_week": "monday_to_friday", "start_time": "09:00", "end_time": "17:00"}],
+    )
+    settings = AgentSettings(
+        organization_id=organization.id,
+        message_open="Back to you shortly.",
+        message_closed="We're away; back {next_opening}.",
+        office_hours=schedule,
+        advanced={},
+        destinations={},
+    )
     db.session.add_all([schedule, settings])
     db.session.commit()
-    monday_noon = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
-    friday_night = datetime(2026, 11, 20, 21, 0, tzinfo=timezone.utc)
+    monday_noon = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    friday_night = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
     assert handoff_message(settings, Channel.EMAIL, monday_noon) == "Back to you shortly."
-    assert handoff_message(settings, Channel.EMAIL, friday_night) == "We're away; back on Monday at 09:00 (Europe/Paris time)."
+    assert (
+        handoff_message(settings, Channel.EMAIL, friday_night)
+        == "We're away; back on Monday at 09:00 (Europe/Paris time)."
+    )
     assert handoff_message(settings, Channel.PHONE, friday_night) == "Back to you shortly."  # phone is not affected

@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, csrf_token
@@ -117,18 +119,20 @@ def test_a_settings_post_without_csrf_token_is_refused_and_changes_nothing(clien
 
 def _cookie_lifetime(response, name: str):
     """How long the browser is told to keep a cookie (None: until it closes)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
     from email.utils import parsedate_to_datetime
 
     header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}="))
     expires = next((part.split("=", 1)[1] for part in header.split("; ") if part.lower().startswith("expires=")), None)
-    return None if expires is None else parsedate_to_datetime(expires) - datetime.now(timezone.utc)
+    return None if expires is None else parsedate_to_datetime(expires) - datetime.now(UTC)
 
 
 def test_a_login_lasts_the_session_lifetime_and_keep_me_logged_in_adds_a_30_day_cookie(client, owner):
     from datetime import timedelta
 
-    response = client.post("/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     lifetime = _cookie_lifetime(response, "switchboard_session")
     assert timedelta(hours=11) < lifetime <= timedelta(hours=12)
     assert not any(h.startswith("remember_token=") for h in response.headers.getlist("Set-Cookie"))

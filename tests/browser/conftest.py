@@ -40,7 +40,9 @@ class ConsoleWatcher:
 
     def __init__(self, page):
         self.errors: list[str] = []
-        page.on("console", lambda message: message.type == "error" and self.errors.append(f"{page.url}: {message.text}"))
+        page.on(
+            "console", lambda message: message.type == "error" and self.errors.append(f"{page.url}: {message.text}")
+        )
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
 
 

@@ -45,7 +45,10 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
         status = page.locator('[data-field="status"]').first
         for _ in range(600):
             # Read the bar without waiting on it: it is hidden again the moment the sync ends.
-            value = page.evaluate("() => { const bar = document.querySelector('.progress-wrap:not([hidden]) progress'); return bar ? bar.value : null; }")
+            value = page.evaluate(
+                "() => { const bar = document.querySelector('.progress-wrap:not([hidden]) progress');"
+                " return bar ? bar.value : null; }"
+            )
             if value is not None:
                 seen.add(int(value))
             if status.inner_text() == "Ok":

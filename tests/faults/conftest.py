@@ -20,11 +20,11 @@ import pytest
 import redis
 
 from tests.fakes.front import FakeFront, FrontServer
-from webapp.db import db
-from webapp.knowledge import sources
 
 # The Front fixtures: a fake Front on loopback and a connected organization.
 from tests.front.conftest import AI, APP_SECRET, agent_decides, deliver, integration, no_settle, organization, process  # noqa: F401
+from webapp.db import db
+from webapp.knowledge import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3
@@ -152,12 +152,14 @@ class Workers:
         return process.wait(timeout=timeout)
 
     def logs(self) -> str:
-        return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.tmp_path.glob("worker-*.log")))
+        return "\n".join(
+            path.read_text(errors="replace")[-3000:] for path in sorted(self.tmp_path.glob("worker-*.log"))
+        )
 
     def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                self.kill(process)
+        for worker in self.processes:
+            if worker.poll() is None:
+                self.kill(worker)
 
 
 @pytest.fixture
@@ -188,8 +190,19 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.tmp_path)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp_path),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

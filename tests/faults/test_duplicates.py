@@ -12,7 +12,7 @@ from tests.faults.conftest import AI
 from tests.front.conftest import signed_headers
 from webapp import journal
 from webapp.db import db
-from webapp.models import EventKind, JournalStatus, SupportSession, JournalEntry
+from webapp.models import EventKind, JournalEntry, JournalStatus, SupportSession
 
 CONVERSATIONS = 8
 

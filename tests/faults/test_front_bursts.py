@@ -7,7 +7,7 @@ from tests.front.conftest import AI, Reply
 from webapp import journal
 from webapp.db import db
 from webapp.front.client import FrontClient
-from webapp.models import EventKind, JournalStatus, SessionStatus, SupportSession, JournalEntry
+from webapp.models import EventKind, JournalEntry, JournalStatus, SessionStatus, SupportSession
 
 CONVERSATIONS = 10
 
@@ -17,7 +17,9 @@ def _sessions() -> dict[str, SupportSession]:
     return {s.front_conversation_id: s for s in db.session.scalars(select(SupportSession))}
 
 
-def test_bursts_of_429_and_5xx_are_retried_and_every_customer_gets_one_reply(deliver, fake_front, process, agent_decides):
+def test_bursts_of_429_and_5xx_are_retried_and_every_customer_gets_one_reply(
+    deliver, fake_front, process, agent_decides
+):
     agent_decides(Reply("Your order ships tomorrow."))
     # Bursts on every call the reply flow makes, longer than one call's retries in places.
     fake_front.fail("GET", "^/conversations/", 429, times=6, headers={"Retry-After": "0"})
@@ -40,7 +42,9 @@ def test_bursts_of_429_and_5xx_are_retried_and_every_customer_gets_one_reply(del
         assert [e.kind for e in session.events].count(EventKind.AI_REPLY) == 1
 
 
-def test_a_burst_longer_than_every_retry_is_on_the_session_and_a_human_takes_over(deliver, fake_front, process, agent_decides):
+def test_a_burst_longer_than_every_retry_is_on_the_session_and_a_human_takes_over(
+    deliver, fake_front, process, agent_decides
+):
     agent_decides(Reply("Your order ships tomorrow."))
     fake_front.add_conversation("cnv_1", assignee=AI)
     fake_front.fail("POST", "^/conversations/cnv_1/messages$", 429, times=1000, headers={"Retry-After": "0"})

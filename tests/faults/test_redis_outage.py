@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.front.conftest import AI, Reply, signed_headers
 from webapp import journal
 from webapp.db import db
-from webapp.models import JournalStatus, JournalEntry
+from webapp.models import JournalEntry, JournalStatus
 from webapp.queue import get_queue
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.faults.conftest import AI, wait_for
 from webapp import journal
 from webapp.db import db
-from webapp.models import EventKind, JournalStatus, SupportSession, JournalEntry
+from webapp.models import EventKind, JournalEntry, JournalStatus, SupportSession
 
 
 def _row() -> JournalEntry:

@@ -49,7 +49,9 @@ def test_a_rule_webhook_preview_costs_one_more_call_for_the_message(deliver, fak
     "kind, notice, budget",
     [("application", True, 4), ("application", False, 3), ("rule", True, 5), ("rule", False, 4)],
 )
-def test_a_handoff_costs_at_most_four_calls(deliver, fake_front, process, agent_decides, organization, kind, notice, budget):
+def test_a_handoff_costs_at_most_four_calls(
+    deliver, fake_front, process, agent_decides, organization, kind, notice, budget
+):
     """Read, [tell the customer], note, unassign; a rule webhook's preview adds the fetch."""
     agent_decides(Handoff("customer asked for a human", "Wants a person.", "neutral"))
     if not notice:
@@ -59,7 +61,10 @@ def test_a_handoff_costs_at_most_four_calls(deliver, fake_front, process, agent_
     deliver(_event(fake_front, fake_front.add_message("cnv_1", "A human please"), kind))
     process()
     assert len(fake_front.calls) == budget
-    assert _calls(fake_front)[-2:] == [("POST", "/conversations/cnv_1/comments"), ("PUT", "/conversations/cnv_1/assignee")]
+    assert _calls(fake_front)[-2:] == [
+        ("POST", "/conversations/cnv_1/comments"),
+        ("PUT", "/conversations/cnv_1/assignee"),
+    ]
 
 
 def test_resolving_costs_three_calls(deliver, fake_front, process, agent_decides):

@@ -9,10 +9,16 @@ from webapp.models import Channel
     ("message_type", "channel"),
     [
         ("email", Channel.EMAIL),
-        ("custom", Channel.WEB), ("front_chat", Channel.WEB), ("smooch", Channel.WEB), ("intercom", Channel.WEB),
-        ("something_new", Channel.WEB), (None, Channel.WEB),
-        ("call", Channel.PHONE), ("phone-call", Channel.PHONE),
-        ("sms", Channel.SMS), ("whatsapp", Channel.SMS),
+        ("custom", Channel.WEB),
+        ("front_chat", Channel.WEB),
+        ("smooch", Channel.WEB),
+        ("intercom", Channel.WEB),
+        ("something_new", Channel.WEB),
+        (None, Channel.WEB),
+        ("call", Channel.PHONE),
+        ("phone-call", Channel.PHONE),
+        ("sms", Channel.SMS),
+        ("whatsapp", Channel.SMS),
     ],
 )
 def test_channel_from_fronts_message_type(message_type, channel):
@@ -20,7 +26,12 @@ def test_channel_from_fronts_message_type(message_type, channel):
 
 
 def test_the_contact_is_taken_from_the_sender():
-    email = {"recipients": [{"role": "to", "handle": "support@acme.test"}, {"role": "from", "name": "Grace", "handle": "grace@example.com"}]}
+    email = {
+        "recipients": [
+            {"role": "to", "handle": "support@acme.test"},
+            {"role": "from", "name": "Grace", "handle": "grace@example.com"},
+        ]
+    }
     assert contact_from(email) == {"contact_name": "Grace", "contact_email": "grace@example.com", "contact_phone": None}
     sms = {"recipients": [{"role": "from", "name": None, "handle": "+1 415-555-0100"}]}
     assert contact_from(sms)["contact_phone"] == "+1 415-555-0100"
@@ -31,7 +42,9 @@ def test_the_contact_is_taken_from_the_sender():
 
 def test_both_envelopes_parse_to_the_same_event():
     event = {
-        "id": "evt_1", "type": "inbound", "emitted_at": 1.5,
+        "id": "evt_1",
+        "type": "inbound",
+        "emitted_at": 1.5,
         "conversation": {"id": "cnv_1"},
         "target": {"_meta": {"type": "message"}, "data": {"id": "msg_1"}},
     }
@@ -42,7 +55,12 @@ def test_both_envelopes_parse_to_the_same_event():
 
 
 def test_preview_events_without_data_still_name_their_target():
-    preview = {"id": "evt_2", "type": "assign", "conversation": {"id": "cnv_1"}, "target": {"_meta": {"type": "teammate"}, "id": "tea_1"}}
+    preview = {
+        "id": "evt_2",
+        "type": "assign",
+        "conversation": {"id": "cnv_1"},
+        "target": {"_meta": {"type": "teammate"}, "id": "tea_1"},
+    }
     assert parse(preview).target == {"id": "tea_1"}
 
 

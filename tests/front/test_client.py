@@ -94,7 +94,13 @@ def test_every_call_has_a_timeout(requests_mock, client, monkeypatch):
 
 
 def test_lists_follow_pagination_on_the_configured_host(requests_mock, client):
-    requests_mock.get(f"{BASE}/teammates", json={"_results": [{"id": "a"}], "_pagination": {"next": "https://acme.api.frontapp.com/teammates?page_token=2"}})
+    requests_mock.get(
+        f"{BASE}/teammates",
+        json={
+            "_results": [{"id": "a"}],
+            "_pagination": {"next": "https://acme.api.frontapp.com/teammates?page_token=2"},
+        },
+    )
     requests_mock.get(f"{BASE}/teammates?page_token=2", json={"_results": [{"id": "b"}], "_pagination": {"next": None}})
     assert [t["id"] for t in client.teammates()] == ["a", "b"]
     assert all(r.hostname == "front.test" for r in requests_mock.request_history)
@@ -138,23 +144,31 @@ def test_a_500_on_a_send_is_an_unknown_outcome_but_503_is_retried(requests_mock,
     with pytest.raises(FrontOutcomeUnknown):
         client.comment("cnv_1", author_id="tea_1", body="note")
     assert requests_mock.call_count == 1
-    requests_mock.post(f"{BASE}/conversations/cnv_2/comments", [{"status_code": 503}, {"json": {"id": "com_1"}, "status_code": 201}])
+    requests_mock.post(
+        f"{BASE}/conversations/cnv_2/comments", [{"status_code": 503}, {"json": {"id": "com_1"}, "status_code": 201}]
+    )
     assert client.comment("cnv_2", author_id="tea_1", body="note") == {"id": "com_1"}
 
 
 def test_a_merged_conversation_is_followed_for_reads_and_writes(requests_mock, client):
-    requests_mock.get(f"{BASE}/conversations/cnv_old", status_code=301, headers={"Location": "https://acme.api.frontapp.com/conversations/cnv_new"})
+    requests_mock.get(
+        f"{BASE}/conversations/cnv_old",
+        status_code=301,
+        headers={"Location": "https://acme.api.frontapp.com/conversations/cnv_new"},
+    )
     requests_mock.get(f"{BASE}/conversations/cnv_new", json={"id": "cnv_new"})
     assert client.conversation("cnv_old")["id"] == "cnv_new"
-    requests_mock.put(f"{BASE}/conversations/cnv_old/assignee", status_code=301, headers={"Location": f"{BASE}/conversations/cnv_new/assignee"})
+    requests_mock.put(
+        f"{BASE}/conversations/cnv_old/assignee",
+        status_code=301,
+        headers={"Location": f"{BASE}/conversations/cnv_new/assignee"},
+    )
     requests_mock.put(f"{BASE}/conversations/cnv_new/assignee", status_code=204)
     client.set_assignee("cnv_old", None)
     assert _body(requests_mock.last_request) == {"assignee_id": None}  # the body survives the redirect
 
 
-@pytest.mark.parametrize(
-    ("status", "error"), [(401, FrontAuthError), (403, FrontForbidden), (404, FrontNotFound)]
-)
+@pytest.mark.parametrize(("status", "error"), [(401, FrontAuthError), (403, FrontForbidden), (404, FrontNotFound)])
 def test_client_errors_are_not_retried_and_say_what_front_said(requests_mock, client, status, error):
     requests_mock.get(f"{BASE}/teammates", status_code=status, json={"_error": {"status": status, "message": "nope"}})
     with pytest.raises(error):
@@ -172,7 +186,12 @@ def test_the_budget_is_shared_through_redis_and_closed_by_front(app, requests_mo
     sleeps = RealSleeps()
     limiter = RateLimiter(redis_server.connection(), key="front:org:test", per_minute=50)
     first = FrontClient("tok", base_url=BASE, limiter=limiter, sleep=sleeps)
-    second = FrontClient("tok", base_url=BASE, limiter=RateLimiter(redis_server.connection(), key="front:org:test", per_minute=50), sleep=sleeps)
+    second = FrontClient(
+        "tok",
+        base_url=BASE,
+        limiter=RateLimiter(redis_server.connection(), key="front:org:test", per_minute=50),
+        sleep=sleeps,
+    )
     requests_mock.get(f"{BASE}/me", json={"id": "cmp_1"})
     for _ in range(3):
         first.me()
@@ -198,6 +217,8 @@ def test_background_work_leaves_a_reserve_for_customers(app):
 def test_remaining_zero_closes_the_budget_until_fronts_reset(app, requests_mock, sleeps):
     limiter = RateLimiter(redis_server.connection(), key="front:org:reset", per_minute=50)
     reset = int(time.time()) + 20
-    requests_mock.get(f"{BASE}/me", json={"id": "cmp_1"}, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})
+    requests_mock.get(
+        f"{BASE}/me", json={"id": "cmp_1"}, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+    )
     FrontClient("tok", base_url=BASE, limiter=limiter, sleep=sleeps).me()
     assert 15 <= limiter.try_acquire() <= 21

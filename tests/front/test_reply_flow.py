@@ -11,7 +11,15 @@ from sqlalchemy import select, update
 
 from tests.front.conftest import AI, HUMAN, Handoff, Reply, Resolve
 from webapp.db import db
-from webapp.models import EventKind, JournalStatus, MessageFingerprint, SessionStatus, SupportSession, JournalEntry, utcnow
+from webapp.models import (
+    EventKind,
+    JournalEntry,
+    JournalStatus,
+    MessageFingerprint,
+    SessionStatus,
+    SupportSession,
+    utcnow,
+)
 
 
 def _session(conversation_id="cnv_1") -> SupportSession:
@@ -30,7 +38,9 @@ def _skip_reason(session) -> str | None:
 
 @pytest.fixture
 def reply(agent_decides):
-    return agent_decides(Reply("Your order ships tomorrow.", sources=[{"title": "Shipping", "url": "https://help.acme.test/shipping"}]))
+    return agent_decides(
+        Reply("Your order ships tomorrow.", sources=[{"title": "Shipping", "url": "https://help.acme.test/shipping"}])
+    )
 
 
 def test_a_customer_message_on_a_conversation_assigned_to_the_ai_is_answered(deliver, fake_front, process, reply):
@@ -191,7 +201,9 @@ def test_the_same_text_twice_within_a_day_is_answered_once_and_again_after(deliv
     assert len(fake_front.replies("cnv_1")) == 2
 
 
-def test_handoff_comments_before_unassigning_and_records_summary_and_sentiment(deliver, fake_front, process, agent_decides):
+def test_handoff_comments_before_unassigning_and_records_summary_and_sentiment(
+    deliver, fake_front, process, agent_decides
+):
     agent_decides(Handoff("customer asked for a human", "Grace wants a refund for order 42.", "frustrated"))
     fake_front.add_conversation("cnv_1", assignee=AI)
     deliver(fake_front.event(fake_front.add_message("cnv_1", "I want a human NOW!!")))
@@ -205,7 +217,11 @@ def test_handoff_comments_before_unassigning_and_records_summary_and_sentiment(d
     ]
     assert writes[2].body == {"assignee_id": None}
     [note] = fake_front.comments["cnv_1"]
-    assert "customer asked for a human" in note["body"] and "frustrated" in note["body"] and "refund for order 42" in note["body"]
+    assert (
+        "customer asked for a human" in note["body"]
+        and "frustrated" in note["body"]
+        and "refund for order 42" in note["body"]
+    )
     assert note["author"]["id"] == AI
     assert fake_front.conversations["cnv_1"]["assignee_id"] is None
     session = _session()
@@ -217,7 +233,9 @@ def test_handoff_comments_before_unassigning_and_records_summary_and_sentiment(d
     assert fake_front.spec_problems == []
 
 
-def test_a_reassignment_by_a_front_rule_after_a_handoff_shows_on_the_timeline(deliver, fake_front, process, agent_decides):
+def test_a_reassignment_by_a_front_rule_after_a_handoff_shows_on_the_timeline(
+    deliver, fake_front, process, agent_decides
+):
     """Not read back after unassigning (that would be a fifth call): Front's event says it."""
     agent_decides(Handoff("missing knowledge", "Asked about invoices.", "neutral"))
     fake_front.add_conversation("cnv_1", assignee=AI)
@@ -226,7 +244,14 @@ def test_a_reassignment_by_a_front_rule_after_a_handoff_shows_on_the_timeline(de
     deliver(fake_front.event(message))
     process()
     base = fake_front.event(message)["payload"]
-    deliver({**base, "id": "evt_rule", "type": "assign", "target": {"_meta": {"type": "teammate"}, "data": fake_front.teammates[HUMAN]}})
+    deliver(
+        {
+            **base,
+            "id": "evt_rule",
+            "type": "assign",
+            "target": {"_meta": {"type": "teammate"}, "data": fake_front.teammates[HUMAN]},
+        }
+    )
     process()
     session = _session()
     assert [e.kind for e in session.events][-2:] == [EventKind.HANDOFF, EventKind.ASSIGNMENT]
@@ -343,8 +368,18 @@ def test_archived_and_assignment_and_tag_events_land_on_the_timeline(deliver, fa
     deliver(fake_front.event(message))
     process()
     base = fake_front.event(message)["payload"]
-    assign = {**base, "id": "evt_a", "type": "assign", "target": {"_meta": {"type": "teammate"}, "data": fake_front.teammates[HUMAN]}}
-    tag = {**base, "id": "evt_t", "type": "tag", "target": {"_meta": {"type": "tag"}, "data": {"id": "tag_1", "name": "VIP"}}}
+    assign = {
+        **base,
+        "id": "evt_a",
+        "type": "assign",
+        "target": {"_meta": {"type": "teammate"}, "data": fake_front.teammates[HUMAN]},
+    }
+    tag = {
+        **base,
+        "id": "evt_t",
+        "type": "tag",
+        "target": {"_meta": {"type": "tag"}, "data": {"id": "tag_1", "name": "VIP"}},
+    }
     archive = {**base, "id": "evt_z", "type": "archive", "target": None}
     for event in (assign, tag, archive):
         deliver(event)
@@ -355,7 +390,9 @@ def test_archived_and_assignment_and_tag_events_land_on_the_timeline(deliver, fa
     assert session.status == SessionStatus.RESOLVED
 
 
-def test_the_inbox_shows_message_decision_reasoning_reply_and_handoff(client, auth, deliver, fake_front, process, agent_decides):
+def test_the_inbox_shows_message_decision_reasoning_reply_and_handoff(
+    client, auth, deliver, fake_front, process, agent_decides
+):
     agent_decides(Reply("Your order ships tomorrow."))
     fake_front.add_conversation("cnv_1", assignee=AI, subject="Order 42")
     deliver(fake_front.event(fake_front.add_message("cnv_1", "Where is my order?")))

@@ -30,7 +30,11 @@ ANSWERS = {200, 202, 204, 400, 401, 404, 413}
 SCRIPT = "<script>alert(1)</script>"
 
 PROPERTY = settings(
-    max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -67,27 +71,37 @@ hostile_text = st.one_of(
     st.text(hostile_characters, max_size=24),
     st.sampled_from(["", " ", "\x00", "evt_1\x00", "\ud800", "evt_\udfff", SCRIPT, "x" * 300, "sync", "inbound"]),
 )
-json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), hostile_text
-)
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), hostile_text)
 json_values = st.recursive(
     json_scalars,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(hostile_text, children, max_size=3),
     max_leaves=8,
 )
 event_ids = st.one_of(st.from_regex(r"evt_[0-9a-z]{1,10}", fullmatch=True), hostile_text, json_scalars)
-event_types = st.one_of(st.sampled_from(sorted({*CORE_TYPES, *APPLICATION_TYPES, "sync", ""})), hostile_text, json_scalars)
+event_types = st.one_of(
+    st.sampled_from(sorted({*CORE_TYPES, *APPLICATION_TYPES, "sync", ""})), hostile_text, json_scalars
+)
 previews = st.one_of(
     json_values,
     st.fixed_dictionaries(
         {"id": event_ids},
-        optional={"_meta": st.fixed_dictionaries({"type": st.sampled_from(["message", "conversation"]) | hostile_text}), "data": json_values},
+        optional={
+            "_meta": st.fixed_dictionaries({"type": st.sampled_from(["message", "conversation"]) | hostile_text}),
+            "data": json_values,
+        },
     ),
 )
 # Bodies that are almost Front events: the right keys, with any value in them.
 core_events = st.fixed_dictionaries(
     {},
-    optional={"id": event_ids, "type": event_types, "conversation": previews, "target": previews, "source": previews, "emitted_at": json_scalars},
+    optional={
+        "id": event_ids,
+        "type": event_types,
+        "conversation": previews,
+        "target": previews,
+        "source": previews,
+        "emitted_at": json_scalars,
+    },
 )
 application_events = st.fixed_dictionaries(
     {}, optional={"type": event_types, "authorization": json_values, "payload": core_events | json_values}
@@ -95,16 +109,22 @@ application_events = st.fixed_dictionaries(
 documents = st.one_of(core_events, application_events, json_values)
 # Bodies that are events in all but one detail: the parsing path, not the shape checks.
 known_types = st.sampled_from(sorted({*CORE_TYPES, *APPLICATION_TYPES}))
-odd_ids = st.sampled_from(["evt_\x00", "\x00", "evt_\ud800", "\udfff", "evt_" + "9" * 300, f"evt_{SCRIPT}", "evt_\u2028"])
+odd_ids = st.sampled_from(
+    ["evt_\x00", "\x00", "evt_\ud800", "\udfff", "evt_" + "9" * 300, f"evt_{SCRIPT}", "evt_\u2028"]
+)
 near_core_events = st.fixed_dictionaries(
     {"id": event_ids | odd_ids, "type": known_types | hostile_text},
     optional={"conversation": previews, "target": previews, "emitted_at": json_scalars},
 )
-near_events = near_core_events | st.fixed_dictionaries({"type": known_types | hostile_text, "payload": near_core_events})
+near_events = near_core_events | st.fixed_dictionaries(
+    {"type": known_types | hostile_text, "payload": near_core_events}
+)
 
 
 @st.composite
-def json_bodies(draw, documents=documents, encodings=("utf-8", "utf-8", "utf-8", "utf-8-sig", "utf-16", "latin-1"), exact=False):
+def json_bodies(
+    draw, documents=documents, encodings=("utf-8", "utf-8", "utf-8", "utf-8-sig", "utf-16", "latin-1"), exact=False
+):
     """``exact``: valid UTF-8 JSON, every character escaped, so whatever is inside reaches the parser."""
     text = json.dumps(draw(documents), ensure_ascii=exact or draw(st.booleans()))
     encoding = draw(st.sampled_from(encodings))
@@ -120,12 +140,21 @@ def _padded_event(size: int, event_id: str) -> bytes:
 
 
 huge_bodies = st.one_of(
-    st.builds(lambda size, fill: fill * size, st.sampled_from([CAP + 1, 3 * 1024 * 1024]), st.sampled_from([b"x", b"\xff", b"{"])),
+    st.builds(
+        lambda size, fill: fill * size,
+        st.sampled_from([CAP + 1, 3 * 1024 * 1024]),
+        st.sampled_from([b"x", b"\xff", b"{"]),
+    ),
     st.builds(_padded_event, st.integers(CAP - 2, CAP + 2), st.from_regex(r"evt_big[0-9]{1,6}", fullmatch=True)),
 )
 near_event_bodies = json_bodies(near_events, encodings=("utf-8",), exact=True)
 bodies = st.one_of(
-    st.binary(max_size=256), json_bodies(), json_bodies(core_events), json_bodies(application_events), near_event_bodies, huge_bodies
+    st.binary(max_size=256),
+    json_bodies(),
+    json_bodies(core_events),
+    json_bodies(application_events),
+    near_event_bodies,
+    huge_bodies,
 )
 
 # What a WSGI server can hand over as a header value: latin-1, no line breaks.
@@ -193,7 +222,9 @@ def signed_deliveries(draw, bodies=bodies):
 
 
 bad_stamps = st.one_of(
-    st.sampled_from(["NaN", "nan", "-nan", "inf", "Infinity", "-inf", "1e400", "", " ", "abc", "0x5f5e100", "12:00", "١٢٣"]),
+    st.sampled_from(
+        ["NaN", "nan", "-nan", "inf", "Infinity", "-inf", "1e400", "", " ", "abc", "0x5f5e100", "12:00", "١٢٣"]
+    ),
     header_text.filter(lambda raw: not _near_now(raw)),
 )
 
@@ -213,20 +244,43 @@ def unsigned_deliveries(draw, bodies=bodies):
     fresh = _stamp(time.time(), milliseconds=True)
     kind = draw(
         st.sampled_from(
-            ["random", "wrong-secret", "other-body", "stale", "not-a-number", "missing", "empty", "junk", "legacy-wrong", "no-stamp"]
+            [
+                "random",
+                "wrong-secret",
+                "other-body",
+                "stale",
+                "not-a-number",
+                "missing",
+                "empty",
+                "junk",
+                "legacy-wrong",
+                "no-stamp",
+            ]
         )
     )
     headers = draw(extra_headers_and_challenge())
     if kind == "random":
-        headers |= {"X-Front-Request-Timestamp": fresh, "X-Front-Signature": base64.b64encode(draw(st.binary(min_size=32, max_size=32))).decode()}
+        headers |= {
+            "X-Front-Request-Timestamp": fresh,
+            "X-Front-Signature": base64.b64encode(draw(st.binary(min_size=32, max_size=32))).decode(),
+        }
     elif kind == "wrong-secret":
         secret = draw(st.text(min_size=1, max_size=40).filter(lambda s: s != APP_SECRET))
-        headers |= {"X-Front-Request-Timestamp": fresh, "X-Front-Signature": signatures.sign_application(secret, fresh, body)}
+        headers |= {
+            "X-Front-Request-Timestamp": fresh,
+            "X-Front-Signature": signatures.sign_application(secret, fresh, body),
+        }
     elif kind == "other-body":
-        headers |= {"X-Front-Request-Timestamp": fresh, "X-Front-Signature": signatures.sign_application(APP_SECRET, fresh, body + b" ")}
+        headers |= {
+            "X-Front-Request-Timestamp": fresh,
+            "X-Front-Signature": signatures.sign_application(APP_SECRET, fresh, body + b" "),
+        }
     elif kind in ("stale", "not-a-number"):
         stamp = draw(stale_stamps() if kind == "stale" else bad_stamps)
-        headers |= {"X-Front-Request-Timestamp": stamp, "X-Front-Signature": signatures.sign_application(APP_SECRET, stamp, body)}
+        headers |= {
+            "X-Front-Request-Timestamp": stamp,
+            "X-Front-Signature": signatures.sign_application(APP_SECRET, stamp, body),
+        }
     elif kind == "missing":
         headers.pop("X-Front-Signature", None)
         if draw(st.booleans()):
@@ -341,7 +395,10 @@ def test_without_an_app_secret_nothing_is_accepted(client, webhook_url, delivery
 
 
 def _signed(body: bytes, stamp: str) -> dict:
-    return {"X-Front-Request-Timestamp": stamp, "X-Front-Signature": signatures.sign_application(APP_SECRET, stamp, body)}
+    return {
+        "X-Front-Request-Timestamp": stamp,
+        "X-Front-Signature": signatures.sign_application(APP_SECRET, stamp, body),
+    }
 
 
 def test_a_nan_timestamp_is_refused_even_when_correctly_signed(client, webhook_url):
@@ -359,7 +416,10 @@ def test_a_signature_with_non_ascii_characters_is_401_not_500(client, webhook_ur
     body = json.dumps({"id": "evt_1", "type": "inbound"}).encode()
     stamp = _stamp(time.time(), milliseconds=True)
     for signature in ("\x80", "é" * 44, "\xff\xfe"):
-        for headers in ({"X-Front-Signature": signature}, {"X-Front-Signature": signature, "X-Front-Request-Timestamp": stamp}):
+        for headers in (
+            {"X-Front-Signature": signature},
+            {"X-Front-Signature": signature, "X-Front-Request-Timestamp": stamp},
+        ):
             response = client.post(webhook_url, data=body, headers=headers)
             assert response.status_code == 401 and response.json["error"] == "X-Front-Signature does not match"
     assert _journal_count() == 0
@@ -387,5 +447,7 @@ def test_a_webhook_url_token_that_could_never_be_issued_is_404(client, webhook_u
     # A NUL went into the lookup query, and PostgreSQL refused it: a 503 "database unavailable".
     body = b"{}"
     for token in ("\x00", "hook\x00token", "é", "a" * 65, "hook token"):
-        response = client.post(f"/webhooks/front/{quote(token, safe='')}", data=body, headers=_signed(body, _stamp(time.time(), True)))
+        response = client.post(
+            f"/webhooks/front/{quote(token, safe='')}", data=body, headers=_signed(body, _stamp(time.time(), True))
+        )
         assert response.status_code == 404 and response.json["error"] == "unknown webhook URL"

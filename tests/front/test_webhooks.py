@@ -9,7 +9,7 @@ from tests.conftest import unreachable_redis
 from tests.front.conftest import APP_SECRET, signed_headers
 from webapp.db import db
 from webapp.front import signatures
-from webapp.models import JournalStatus, JournalEntry
+from webapp.models import JournalEntry, JournalStatus
 
 
 def _journal_count() -> int:
@@ -31,7 +31,9 @@ def test_a_signed_application_webhook_is_journalled_and_acknowledged(deliver, fa
 
 
 def test_a_legacy_rule_webhook_signed_with_sha1_is_accepted(client, integration, fake_front):
-    body = json.dumps(fake_front.event(fake_front.add_message(fake_front.add_conversation("cnv_1")["id"], "hi"), envelope=False)).encode()
+    body = json.dumps(
+        fake_front.event(fake_front.add_message(fake_front.add_conversation("cnv_1")["id"], "hi"), envelope=False)
+    ).encode()
     response = client.post(
         f"/webhooks/front/{integration.webhook_token}",
         data=body,
@@ -43,7 +45,9 @@ def test_a_legacy_rule_webhook_signed_with_sha1_is_accepted(client, integration,
 def test_the_challenge_handshake_is_answered(client, integration):
     body = json.dumps({"type": "sync", "authorization": {"id": "cmp_1"}}).encode()
     response = client.post(
-        f"/webhooks/front/{integration.webhook_token}", data=body, headers={**signed_headers(body), "X-Front-Challenge": "abc123"}
+        f"/webhooks/front/{integration.webhook_token}",
+        data=body,
+        headers={**signed_headers(body), "X-Front-Challenge": "abc123"},
     )
     assert response.status_code == 200
     assert response.json == {"challenge": "abc123"}
@@ -63,7 +67,9 @@ def test_an_unknown_token_is_404(client, integration, fake_front):
 
 def test_a_wrong_signature_is_401(client, integration, fake_front):
     body = json.dumps(_event(fake_front)).encode()
-    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body, secret="wrong"))
+    response = client.post(
+        f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body, secret="wrong")
+    )
     assert response.status_code == 401
     assert response.json["error"] == "X-Front-Signature does not match"
     assert _journal_count() == 0
@@ -71,7 +77,9 @@ def test_a_wrong_signature_is_401(client, integration, fake_front):
 
 def test_a_missing_signature_is_401(client, integration, fake_front):
     body = json.dumps(_event(fake_front)).encode()
-    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body, headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"/webhooks/front/{integration.webhook_token}", data=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 401 and response.json["error"] == "missing X-Front-Signature"
     assert _journal_count() == 0
 
@@ -79,14 +87,18 @@ def test_a_missing_signature_is_401(client, integration, fake_front):
 def test_a_body_changed_after_signing_is_401(client, integration, fake_front):
     body = json.dumps(_event(fake_front)).encode()
     headers = signed_headers(body)
-    response = client.post(f"/webhooks/front/{integration.webhook_token}", data=body.replace(b"order", b"refund"), headers=headers)
+    response = client.post(
+        f"/webhooks/front/{integration.webhook_token}", data=body.replace(b"order", b"refund"), headers=headers
+    )
     assert response.status_code == 401 and _journal_count() == 0
 
 
 def test_a_stale_timestamp_is_401_even_when_correctly_signed(client, integration, fake_front):
     body = json.dumps(_event(fake_front)).encode()
     response = client.post(
-        f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body, timestamp=time.time() - 6 * 60)
+        f"/webhooks/front/{integration.webhook_token}",
+        data=body,
+        headers=signed_headers(body, timestamp=time.time() - 6 * 60),
     )
     assert response.status_code == 401 and "stale" in response.json["error"]
     assert _journal_count() == 0

@@ -72,17 +72,23 @@ def test_another_organizations_sessions_are_invisible(client, world, logged_in_o
 
 
 def test_the_timeline_shows_every_kind_of_decision(client, world, logged_in_owner):
-    support_session = world.session(logged_in_owner.organization, contact_name="Grace", contact_email="grace@example.com")
+    support_session = world.session(
+        logged_in_owner.organization, contact_name="Grace", contact_email="grace@example.com"
+    )
     support_session.record(EventKind.CUSTOMER_MESSAGE, text="My invoice is wrong", author="Grace")
     support_session.record(EventKind.AI_REASONING, text="The billing article covers refunds.", decision="reply")
     support_session.record(
         EventKind.TOOL_CALL, name="search_knowledge", input={"query": "invoice"}, output={"hits": 1}, duration_ms=12
     )
     support_session.record(
-        EventKind.AI_REPLY, text="Here is how refunds work.", sources=[{"title": "Refunds", "url": "https://help.example.com/refunds"}]
+        EventKind.AI_REPLY,
+        text="Here is how refunds work.",
+        sources=[{"title": "Refunds", "url": "https://help.example.com/refunds"}],
     )
     support_session.record(EventKind.SKIP, reason="assigned to another teammate", detail="Assigned to Bob")
-    support_session.record(EventKind.HANDOFF, reason="customer asked for a human", summary="Wants a refund", sentiment="frustrated")
+    support_session.record(
+        EventKind.HANDOFF, reason="customer asked for a human", summary="Wants a refund", sentiment="frustrated"
+    )
     support_session.record(EventKind.ERROR, message="Front answered 503 after 3 retries")
     db.session.commit()
 

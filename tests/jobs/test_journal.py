@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from tests.conftest import run_worker, unreachable_redis
 from webapp import journal, redis_server, registry
 from webapp.db import db
-from webapp.models import JournalStatus, JournalEntry, utcnow
+from webapp.models import JournalEntry, JournalStatus, utcnow
 
 SOURCE = "test-source"
 
@@ -93,7 +93,9 @@ def test_the_sweeper_leaves_recent_rows_and_rows_with_a_live_job_alone(world, ha
     recent, _ = _deliver(organization, "recent")
     queued, _ = _deliver(organization, "queued")
     journal.enqueue(queued.id)
-    db.session.execute(update(JournalEntry).where(JournalEntry.id == queued.id).values(updated_at=utcnow() - timedelta(hours=1)))
+    db.session.execute(
+        update(JournalEntry).where(JournalEntry.id == queued.id).values(updated_at=utcnow() - timedelta(hours=1))
+    )
     db.session.commit()
 
     assert journal.sweep(pending_after=timedelta(minutes=1)) == []

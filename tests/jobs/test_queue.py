@@ -27,7 +27,9 @@ def record_job_context(key: str) -> None:
     from rq import get_current_job
 
     current = get_current_job()
-    redis_server.connection().hset(key, mapping={"app": current_app.name, "job": current.id, "timeout": current.timeout})
+    redis_server.connection().hset(
+        key, mapping={"app": current_app.name, "job": current.id, "timeout": current.timeout}
+    )
     logging.getLogger("any.module.at.all").info("inside the job")
 
 
@@ -120,7 +122,9 @@ def _imports_of(path: Path) -> set[str]:
 def test_the_domain_never_imports_the_jobs():
     """jobs/ calls webapp/; webapp/ names jobs only by their specs, so there is no cycle."""
     offenders = {
-        str(path.relative_to(ROOT)): sorted(name for name in _imports_of(path) if name == "jobs" or name.startswith("jobs."))
+        str(path.relative_to(ROOT)): sorted(
+            name for name in _imports_of(path) if name == "jobs" or name.startswith("jobs.")
+        )
         for path in (ROOT / "webapp").rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}

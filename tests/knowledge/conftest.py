@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.front import FakeFront
-from webapp.db import db
-from webapp.models import KnowledgeSource, SourceKind, SyncSchedule
 
 # Reuse the Front fixtures (fake Front on loopback, the connected organization).
 from tests.front.conftest import deliver, fake_front, integration, no_settle, organization, process  # noqa: F401
+from webapp.db import db
+from webapp.models import KnowledgeSource, SourceKind, SyncSchedule
 
 
 @pytest.fixture
@@ -16,12 +16,18 @@ def help_centers(fake_front: FakeFront) -> FakeFront:
     fake_front.add_knowledge_base("knb_pub", "Acme Help Center", "external", locales=("en", "fr"))
     fake_front.add_knowledge_base("knb_int", "Support Playbook", "internal", locales=("en",))
     fake_front.add_article(
-        "knb_pub", "kba_ship", "Shipping times",
+        "knb_pub",
+        "kba_ship",
+        "Shipping times",
         "<h1>Shipping times</h1><p>Orders ship within <b>2 business days</b>. Tracking numbers arrive by email.</p>",
         locales={"fr": ("Délais de livraison", "<p>Les commandes sont expédiées sous 2 jours ouvrés.</p>")},
     )
-    fake_front.add_article("knb_pub", "kba_refund", "Refund policy", "<p>Refunds are issued within 14 days of a return.</p>")
-    fake_front.add_article("knb_pub", "kba_draft", "Upcoming pricing", "<p>New prices start in March.</p>", status="draft")
+    fake_front.add_article(
+        "knb_pub", "kba_refund", "Refund policy", "<p>Refunds are issued within 14 days of a return.</p>"
+    )
+    fake_front.add_article(
+        "knb_pub", "kba_draft", "Upcoming pricing", "<p>New prices start in March.</p>", status="draft"
+    )
     fake_front.add_article("knb_int", "kba_escalate", "Escalation rules", "<p>Escalate chargebacks to finance.</p>")
     return fake_front
 

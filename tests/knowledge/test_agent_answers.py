@@ -27,11 +27,17 @@ def test_the_agent_answers_from_a_synced_article_with_its_link(source, help_cent
     assert kinds == [EventKind.CUSTOMER_MESSAGE, EventKind.TOOL_CALL, EventKind.AI_REASONING, EventKind.AI_REPLY]
     tool = session.events[1].payload
     assert tool["name"] == "search_knowledge" and tool["output"][0]["title"] == "Shipping times"
-    assert session.events[3].payload["sources"] == [{"title": "Shipping times", "url": "https://help.acme.test/en/articles/kba_ship"}]
+    assert session.events[3].payload["sources"] == [
+        {"title": "Shipping times", "url": "https://help.acme.test/en/articles/kba_ship"}
+    ]
 
     auth.login("owner@example.com")  # the Inbox shows this real run's reasoning and tool call
     page = client.get(f"/inbox/{session.id}").get_data(as_text=True)
-    assert "search_knowledge" in page and "“Shipping times” covers the question" in page and "Decision: <strong>reply</strong>" in page
+    assert (
+        "search_knowledge" in page
+        and "“Shipping times” covers the question" in page
+        and "Decision: <strong>reply</strong>" in page
+    )
 
 
 def test_an_internal_article_informs_the_answer_but_is_never_linked(source, help_centers, deliver, process):
@@ -48,7 +54,9 @@ def test_no_matching_article_means_a_handoff_for_missing_knowledge(source, help_
     help_centers.add_conversation("cnv_1", assignee=AI)
     deliver(help_centers.event(help_centers.add_message("cnv_1", "Can I bring my llama to the office?")))
     process()
-    assert [r["text"] for r in help_centers.replies("cnv_1")] == ["I'm passing you to a teammate who will reply here shortly."]
+    assert [r["text"] for r in help_centers.replies("cnv_1")] == [
+        "I'm passing you to a teammate who will reply here shortly."
+    ]
     session = _session()
     assert session.status == SessionStatus.HANDED_OFF
     handoff = next(e for e in session.events if e.kind == EventKind.HANDOFF)

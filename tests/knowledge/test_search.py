@@ -14,7 +14,11 @@ def library(world):
 
     def add(title, body, **fields):
         article = sources.add_manual_article(
-            organization.id, title=title, body=body, url=fields.pop("url", None), locale=fields.pop("locale", "en"),
+            organization.id,
+            title=title,
+            body=body,
+            url=fields.pop("url", None),
+            locale=fields.pop("locale", "en"),
             internal=fields.pop("internal", False),
         )
         for key, value in fields.items():
@@ -23,7 +27,11 @@ def library(world):
         return article
 
     add("Refund policy", "Refunds are issued within 14 days of receiving a return. Keep your receipt.")
-    add("Shipping times", "Orders ship within two business days. Tracking numbers arrive by email.", url="https://help.acme.test/ship")
+    add(
+        "Shipping times",
+        "Orders ship within two business days. Tracking numbers arrive by email.",
+        url="https://help.acme.test/ship",
+    )
     add("Password reset", "Use the Forgot password link on the login page to reset your password.")
     add("Gift cards", "Gift cards never expire and can be used for any order.")
     return organization, add
@@ -67,8 +75,9 @@ def test_another_organizations_articles_are_never_found(library, world):
 
 def _all_articles():
     return db.session.execute(
-        select(KnowledgeArticle.id, KnowledgeArticle.organization_id, KnowledgeArticle.title, KnowledgeArticle.body)
-        .order_by(KnowledgeArticle.id)
+        select(
+            KnowledgeArticle.id, KnowledgeArticle.organization_id, KnowledgeArticle.title, KnowledgeArticle.body
+        ).order_by(KnowledgeArticle.id)
     ).all()
 
 
@@ -91,8 +100,12 @@ ODD_QUERIES = [
 def test_odd_queries_never_error(library, world, query, expected_first):
     organization, _ = library
     other = world.organization("Other")
-    sources.add_manual_article(other.id, title="Refund policy", body="Refunds within 30 days.", url=None, locale="en", internal=False)
-    own_ids = set(db.session.scalars(select(KnowledgeArticle.id).where(KnowledgeArticle.organization_id == organization.id)))
+    sources.add_manual_article(
+        other.id, title="Refund policy", body="Refunds within 30 days.", url=None, locale="en", internal=False
+    )
+    own_ids = set(
+        db.session.scalars(select(KnowledgeArticle.id).where(KnowledgeArticle.organization_id == organization.id))
+    )
     before = _all_articles()
 
     hits = search.search(organization.id, query)
@@ -130,7 +143,9 @@ def test_deleting_a_source_takes_its_articles_out_of_the_index(library):
     db.session.delete(db.session.get(KnowledgeSource, source.id))
     db.session.commit()
     if db.engine.dialect.name == "sqlite":
-        indexed = db.session.execute(text("SELECT count(*) FROM knowledge_articles_fts WHERE knowledge_articles_fts MATCH 'zebra'")).scalar()
+        indexed = db.session.execute(
+            text("SELECT count(*) FROM knowledge_articles_fts WHERE knowledge_articles_fts MATCH 'zebra'")
+        ).scalar()
         assert indexed == 0
     add("Fresh", "Nothing about animals here.")
     assert search.search(organization.id, "zebra crossing") == []

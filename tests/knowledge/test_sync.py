@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import db
+from webapp.front.errors import FrontUnavailable
 from webapp.knowledge import sources, sync
 from webapp.models import KnowledgeArticle, KnowledgeSource, SyncStatus, Visibility
 from webapp.ratelimit import Priority
@@ -26,7 +27,11 @@ def test_the_first_sync_imports_every_article_and_locale_as_clean_text(source, h
     report = sync.run(source.id)
     articles = _articles()
     assert set(articles) == {
-        ("kba_ship", "en"), ("kba_ship", "fr"), ("kba_refund", "en"), ("kba_draft", "en"), ("kba_escalate", "en")
+        ("kba_ship", "en"),
+        ("kba_ship", "fr"),
+        ("kba_refund", "en"),
+        ("kba_draft", "en"),
+        ("kba_escalate", "en"),
     }
     shipping = articles[("kba_ship", "en")]
     assert shipping.title == "Shipping times"
@@ -35,7 +40,9 @@ def test_the_first_sync_imports_every_article_and_locale_as_clean_text(source, h
     assert articles[("kba_ship", "fr")].title == "Délais de livraison"
     assert report.fetched == 5 and report.unchanged == 0
     db.session.refresh(source)
-    assert source.status == SyncStatus.OK and source.last_synced_at and source.progress_done == source.progress_total == 5
+    assert (
+        source.status == SyncStatus.OK and source.last_synced_at and source.progress_done == source.progress_total == 5
+    )
     assert help_centers.spec_problems == []
 
 
@@ -87,7 +94,7 @@ def test_articles_older_than_the_start_date_are_not_imported(source, help_center
 
 def test_a_crashed_sync_resumes_without_refetching_what_it_stored(source, help_centers):
     help_centers.fail("GET", "/knowledge_base_articles/kba_draft/", 500, times=100)
-    with pytest.raises(Exception):
+    with pytest.raises(FrontUnavailable):
         sync.run(source.id)
     db.session.refresh(source)
     assert source.status == SyncStatus.FAILED and "500" in source.last_error

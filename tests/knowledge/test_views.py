@@ -38,7 +38,9 @@ def test_a_valid_key_lists_the_help_centers_with_type_and_locale(admin, help_cen
 
 def test_a_wrong_key_says_failed_to_load_help_centers(admin, help_centers):
     response = admin.post(
-        "/data-sources/front/help-centers", data={"api_token": "nope"}, headers={"X-CSRFToken": csrf_token(admin, "/data-sources")}
+        "/data-sources/front/help-centers",
+        data={"api_token": "nope"},
+        headers={"X-CSRFToken": csrf_token(admin, "/data-sources")},
     )
     assert response.status_code == 400
     assert response.json["error"] == "Failed to load Help Centers: Front rejected the API key."
@@ -47,7 +49,9 @@ def test_a_wrong_key_says_failed_to_load_help_centers(admin, help_centers):
 def test_a_key_without_the_knowledge_scope_says_so(admin, help_centers):
     help_centers.forbidden["/knowledge_bases"] = "Token lacks the required knowledge_bases:read scope"
     response = admin.post(
-        "/data-sources/front/help-centers", data={"api_token": help_centers.token}, headers={"X-CSRFToken": csrf_token(admin, "/data-sources")}
+        "/data-sources/front/help-centers",
+        data={"api_token": help_centers.token},
+        headers={"X-CSRFToken": csrf_token(admin, "/data-sources")},
     )
     assert "cannot read knowledge bases" in response.json["error"]
 
@@ -58,8 +62,14 @@ def test_the_help_center_list_needs_the_csrf_header(admin, help_centers):
 
 def test_connect_saves_the_source_encrypted_and_starts_the_first_sync(admin, help_centers):
     response = _post(
-        admin, "/data-sources/front", name="Help", api_token=help_centers.token, knowledge_bases=["knb_pub"],
-        start_date="2025-11-21", schedule="hourly", allow_internal="y",
+        admin,
+        "/data-sources/front",
+        name="Help",
+        api_token=help_centers.token,
+        knowledge_bases=["knb_pub"],
+        start_date="2025-11-21",
+        schedule="hourly",
+        allow_internal="y",
     )
     assert response.status_code == 302
     source = db.session.scalar(select(KnowledgeSource))
@@ -72,7 +82,15 @@ def test_connect_saves_the_source_encrypted_and_starts_the_first_sync(admin, hel
 
 
 def test_the_ticketing_token_can_be_reused(admin, help_centers, integration):
-    response = _post(admin, "/data-sources/front", name="Help", use_ticketing_token="y", knowledge_bases=["knb_pub"], start_date="2025-01-01", schedule="daily")
+    response = _post(
+        admin,
+        "/data-sources/front",
+        name="Help",
+        use_ticketing_token="y",
+        knowledge_bases=["knb_pub"],
+        start_date="2025-01-01",
+        schedule="daily",
+    )
     assert response.status_code == 302
     source = db.session.scalar(select(KnowledgeSource))
     assert source.use_ticketing_token and source.credentials is None
@@ -89,7 +107,13 @@ def test_the_ticketing_token_can_be_reused(admin, help_centers, integration):
     ],
 )
 def test_a_bad_form_is_refused_with_a_clear_error_and_saves_nothing(admin, help_centers, data, message):
-    form = {"name": "Help", "api_token": help_centers.token, "knowledge_bases": ["knb_pub"], "start_date": "2025-01-01", "schedule": "daily"}
+    form = {
+        "name": "Help",
+        "api_token": help_centers.token,
+        "knowledge_bases": ["knb_pub"],
+        "start_date": "2025-01-01",
+        "schedule": "daily",
+    }
     form.update(data)
     if "api_token" in data or data == {}:
         form["api_token"] = data.get("api_token", "")
@@ -103,8 +127,16 @@ def test_editing_to_deselect_a_help_center_removes_its_articles(admin, source, h
     sync.run(source.id)
     page = admin.get(f"/data-sources/{source.id}/edit").get_data(as_text=True)
     assert 'data-article-count="1"' in page  # the warning knows how many articles go
-    response = _post(admin, f"/data-sources/{source.id}/edit", page=f"/data-sources/{source.id}/edit",
-                     name="Help", knowledge_bases=["knb_pub"], start_date="2000-01-01", schedule="manual", allow_internal="y")
+    response = _post(
+        admin,
+        f"/data-sources/{source.id}/edit",
+        page=f"/data-sources/{source.id}/edit",
+        name="Help",
+        knowledge_bases=["knb_pub"],
+        start_date="2000-01-01",
+        schedule="manual",
+        allow_internal="y",
+    )
     assert response.status_code == 302
     assert "Removed 1 articles" in admin.get("/data-sources").get_data(as_text=True)
     assert db.session.scalar(select(func.count()).where(KnowledgeArticle.knowledge_base_id == "knb_int")) == 0

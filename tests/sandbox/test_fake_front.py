@@ -126,7 +126,12 @@ def test_a_random_failure_does_no_work():
     with FrontServer(FakeFront(error_rate=1.0)) as fake:
         fake.add_teammate("tea_1", "Ada")
         fake.add_conversation("cnv_1", assignee="tea_1")
-        answer = requests.post(f"{fake.url}/conversations/cnv_1/comments", json={"author_id": "tea_1", "body": "Hi"}, headers=AUTH, timeout=10)
+        answer = requests.post(
+            f"{fake.url}/conversations/cnv_1/comments",
+            json={"author_id": "tea_1", "body": "Hi"},
+            headers=AUTH,
+            timeout=10,
+        )
         assert answer.status_code in (500, 502, 503)
         assert fake.comments["cnv_1"] == [] and not fake.calls[0].succeeded
 

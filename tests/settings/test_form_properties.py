@@ -43,7 +43,11 @@ SCRIPT = "<script>alert(1)</script>"
 MARKERS = (SCRIPT, "<img src=x onerror=alert(1)>")
 
 PROPERTY = settings(
-    max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -76,8 +80,21 @@ hostile_values = st.one_of(
     st.text(hostile_characters, max_size=30),
     st.sampled_from(
         [
-            *MARKERS, f'"><{SCRIPT[1:]}', f"'{SCRIPT}", "\x00", "a\x00b", "\r\n", " ", "", "\ufeff", "{{ 7*7 }}",
-            "%s%n", "'; DROP TABLE users; --", "javascript:alert(1)", "https://[::1", "http://exa mple.test",
+            *MARKERS,
+            f'"><{SCRIPT[1:]}',
+            f"'{SCRIPT}",
+            "\x00",
+            "a\x00b",
+            "\r\n",
+            " ",
+            "",
+            "\ufeff",
+            "{{ 7*7 }}",
+            "%s%n",
+            "'; DROP TABLE users; --",
+            "javascript:alert(1)",
+            "https://[::1",
+            "http://exa mple.test",
         ]
     ),
     # 100,000 characters, plain, multi-byte, markup or NUL.
@@ -179,7 +196,9 @@ VISIBLE_ERROR = re.compile(r'<p class="error"(?![^>]*\bhidden\b)[^>]*>')
 
 def _shows_an_error(page: str) -> bool:
     """A field error on show, a flashed error, or the error page (refused form, too large)."""
-    return bool(VISIBLE_ERROR.search(page)) or any(sign in page for sign in ("flash-error", "<h1>Form refused</h1>", "<h1>Too large</h1>"))
+    return bool(VISIBLE_ERROR.search(page)) or any(
+        sign in page for sign in ("flash-error", "<h1>Form refused</h1>", "<h1>Too large</h1>")
+    )
 
 
 def check(client, path: str, data: dict, csrf: str, saved) -> bool:
@@ -235,7 +254,10 @@ def _answer_as_front(request, context):
     if path == "/me":
         return {"id": "cmp_1", "name": "Acme Inc"}
     if path == "/teammates":
-        return {"_results": [{"id": "tea_ai", "first_name": "Switchboard", "last_name": "AI", "email": "ai@acme.test"}], "_pagination": {}}
+        return {
+            "_results": [{"id": "tea_ai", "first_name": "Switchboard", "last_name": "AI", "email": "ai@acme.test"}],
+            "_pagination": {},
+        }
     if path in ("/conversations", "/channels"):
         return {"_results": [], "_pagination": {}}
     if path == "/knowledge_bases":
@@ -272,7 +294,10 @@ def connected(logged_in_owner) -> Integration:
         organization_id=logged_in_owner.organization_id,
         kind=IntegrationKind.FRONT,
         enabled=False,
-        settings={"teammates": [{"id": "tea_ai", "name": "Switchboard AI", "email": "ai@acme.test"}], "company_name": "Acme Inc"},
+        settings={
+            "teammates": [{"id": "tea_ai", "name": "Switchboard AI", "email": "ai@acme.test"}],
+            "company_name": "Acme Inc",
+        },
         credentials={"api_token": FRONT_TOKEN, "app_secret": "front-app-secret"},
         webhook_token="hook-token-for-form-properties",
     )
@@ -291,7 +316,12 @@ FRONT_PAGE = "/settings/ticketing/front"
 
 
 @PROPERTY
-@given(data=submissions({"api_token": FRONT_TOKEN}, {"api_token": st.sampled_from([f" {FRONT_TOKEN} ", f"{FRONT_TOKEN}\n", "tok_other"])}))
+@given(
+    data=submissions(
+        {"api_token": FRONT_TOKEN},
+        {"api_token": st.sampled_from([f" {FRONT_TOKEN} ", f"{FRONT_TOKEN}\n", "tok_other"])},
+    )
+)
 def test_connecting_front(admin, csrf, data):
     def saved():
         assert _front().credentials["api_token"] == _stripped(data, "api_token") == FRONT_TOKEN
@@ -303,7 +333,11 @@ def test_connecting_front(admin, csrf, data):
 @given(
     data=submissions(
         {"ai_teammate": "tea_ai", "handle_unassigned": "y", "enabled": "y", "rate_limit": "100"},
-        {"ai_teammate": st.just(""), "rate_limit": st.sampled_from(["50", "200", "0", "-1", "1e9"]), "enabled": st.just("false")},
+        {
+            "ai_teammate": st.just(""),
+            "rate_limit": st.sampled_from(["50", "200", "0", "-1", "1e9"]),
+            "enabled": st.just("false"),
+        },
     )
 )
 def test_the_ai_teammate_and_switches(admin, csrf, connected, data):
@@ -327,10 +361,18 @@ def test_the_app_secret(admin, csrf, connected, data):
 
 HANDOFF_PAGE = "/settings/handoff"
 HANDOFF = {
-    "mode": "preset", "level": "2", "adv_unproductive_after": "2", "forbidden_topics": "legal advice\npricing negotiation\n",
-    "message_open": "A teammate will reply shortly.", "message_closed": "We're back {next_opening}.", "office_hours": "",
-    "destination_email": "front_teammates", "destination_web": "front_teammates", "destination_sms": "front_teammates",
-    "destination_phone": "front_teammates", "adv_enabled": "y",
+    "mode": "preset",
+    "level": "2",
+    "adv_unproductive_after": "2",
+    "forbidden_topics": "legal advice\npricing negotiation\n",
+    "message_open": "A teammate will reply shortly.",
+    "message_closed": "We're back {next_opening}.",
+    "office_hours": "",
+    "destination_email": "front_teammates",
+    "destination_web": "front_teammates",
+    "destination_sms": "front_teammates",
+    "destination_phone": "front_teammates",
+    "adv_enabled": "y",
 }
 
 
@@ -364,15 +406,45 @@ def test_handoff_settings(admin, csrf, data):
 @settings(PROPERTY, max_examples=50)
 @given(
     data=submissions(
-        {"name": "Paris team", "timezone": "Europe/Paris", "shifts": "monday_to_friday 09:00-17:00\nsaturday 10:00-14:00"},
+        {
+            "name": "Paris team",
+            "timezone": "Europe/Paris",
+            "shifts": "monday_to_friday 09:00-17:00\nsaturday 10:00-14:00",
+        },
         {
             "timezone": st.sampled_from(
-                ["America", "Europe/", "/etc/localtime", "../../etc/passwd", "Europe/Paris\x00", "UTC", "posixrules",
-                 "Etc/GMT+5", ".", "..", "__init__", "zoneinfo", "tzdata", "Europe//Paris", "a" * 300, "EUROPE/PARIS"]
+                [
+                    "America",
+                    "Europe/",
+                    "/etc/localtime",
+                    "../../etc/passwd",
+                    "Europe/Paris\x00",
+                    "UTC",
+                    "posixrules",
+                    "Etc/GMT+5",
+                    ".",
+                    "..",
+                    "__init__",
+                    "zoneinfo",
+                    "tzdata",
+                    "Europe//Paris",
+                    "a" * 300,
+                    "EUROPE/PARIS",
+                ]
             ),
             "shifts": st.sampled_from(
-                ["monday 24:00-24:00", "sunday_to_sunday 00:00-00:00", "monday 9:0-17:0", "monday 09:00-17:00-18:00",
-                 "everyday ٠٩:٠٠-١٧:٠٠", "friday 22:00-06:00", "monday_to_ 09:00-17:00", "monday 09:00-99:99", "\n\n", "weekends 00:00-24:00"]
+                [
+                    "monday 24:00-24:00",
+                    "sunday_to_sunday 00:00-00:00",
+                    "monday 9:0-17:0",
+                    "monday 09:00-17:00-18:00",
+                    "everyday ٠٩:٠٠-١٧:٠٠",
+                    "friday 22:00-06:00",
+                    "monday_to_ 09:00-17:00",
+                    "monday 09:00-99:99",
+                    "\n\n",
+                    "weekends 00:00-24:00",
+                ]
             ),
         },
     )
@@ -409,19 +481,30 @@ def test_the_ai_provider(admin, csrf, data):
 # -- Data Sources and Knowledge ----------------------------------------------------------------
 
 SOURCE = {
-    "name": "Front Help Center", "knowledge_bases": "knb_pub", "start_date": "2024-01-01",
-    "help_center_url": "https://help.acme.test", "allow_internal": "y", "schedule": "daily",
+    "name": "Front Help Center",
+    "knowledge_bases": "knb_pub",
+    "start_date": "2024-01-01",
+    "help_center_url": "https://help.acme.test",
+    "allow_internal": "y",
+    "schedule": "daily",
 }
 SOURCE_CHOICES = {
     "knowledge_bases": st.sampled_from(["knb_forged", ""]),
     "start_date": st.sampled_from(["0001-01-01", "9999-12-31", "2024-02-30", "2024-1-5", "20240101", "-2024-01-01"]),
-    "help_center_url": st.sampled_from(["", "http://localhost", "https://help.acme.test/" + "x" * 600, "javascript:alert(1)"]),
+    "help_center_url": st.sampled_from(
+        ["", "http://localhost", "https://help.acme.test/" + "x" * 600, "javascript:alert(1)"]
+    ),
     "schedule": st.sampled_from(["hourly", "manual", "weekly"]),
 }
 
 
 @settings(PROPERTY, max_examples=50)
-@given(data=submissions({**SOURCE, "api_token": FRONT_TOKEN}, {**SOURCE_CHOICES, "api_token": st.sampled_from(["", "tok_other", f" {FRONT_TOKEN} "])}))
+@given(
+    data=submissions(
+        {**SOURCE, "api_token": FRONT_TOKEN},
+        {**SOURCE_CHOICES, "api_token": st.sampled_from(["", "tok_other", f" {FRONT_TOKEN} "])},
+    )
+)
 def test_adding_a_front_data_source(admin, csrf, data):
     def saved():
         source = db.session.scalars(select(KnowledgeSource).order_by(KnowledgeSource.id.desc())).first()
@@ -484,8 +567,17 @@ def test_editing_a_data_source(admin, csrf, front_source, data):
 @PROPERTY
 @given(
     data=submissions(
-        {"title": "Returns", "body": "Send it back within **30 days**.", "url": "https://help.acme.test/returns", "locale": "en", "internal": ""},
-        {"url": st.sampled_from(["", "javascript:alert(1)", "http://localhost/x", "https://[::1]/"]), "internal": st.just("y")},
+        {
+            "title": "Returns",
+            "body": "Send it back within **30 days**.",
+            "url": "https://help.acme.test/returns",
+            "locale": "en",
+            "internal": "",
+        },
+        {
+            "url": st.sampled_from(["", "javascript:alert(1)", "http://localhost/x", "https://[::1]/"]),
+            "internal": st.just("y"),
+        },
     )
 )
 def test_adding_an_article(admin, csrf, data):
@@ -516,7 +608,9 @@ def test_renaming_the_organization(admin, csrf, logged_in_owner, data):
         {"member-name": "Mo", "member-email": "mo@example.com", "member-role": "member", "member-password": PASSWORD},
         {
             "member-role": st.sampled_from(["admin", "owner", "superuser", "MEMBER"]),
-            "member-email": st.sampled_from(["OWNER@example.com", "mo@example", "mo@@example.com", "é@exämple.com", "mo@" + "x" * 300 + ".com"]),
+            "member-email": st.sampled_from(
+                ["OWNER@example.com", "mo@example", "mo@@example.com", "é@exämple.com", "mo@" + "x" * 300 + ".com"]
+            ),
             "member-password": st.sampled_from(["short", "x" * 12, "x" * 256, "x" * 257]),
         },
     )
@@ -527,7 +621,9 @@ def test_adding_a_member(admin, csrf, data):
 
     def saved():
         member = db.session.scalars(select(User).order_by(User.id.desc())).first()
-        assert _same(member.email, data, "member-email", lambda text: text.strip().lower()) and _same(member.name, data, "member-name")
+        assert _same(member.email, data, "member-email", lambda text: text.strip().lower()) and _same(
+            member.name, data, "member-name"
+        )
 
     check(admin, f"{ORGANIZATION_PAGE}/members", data, csrf, saved)
 
@@ -559,8 +655,17 @@ def _anonymous(app):
 @settings(PROPERTY, max_examples=50)
 @given(
     data=submissions(
-        {"organization": "Acme Support", "name": "Ada Lovelace", "email": "Ada@Example.com", "password": PASSWORD, "confirm": PASSWORD},
-        {"confirm": st.just(PASSWORD + "x"), "email": st.sampled_from(["ada@example", "ada", "@example.com", "ada@" + "x" * 300 + ".com"])},
+        {
+            "organization": "Acme Support",
+            "name": "Ada Lovelace",
+            "email": "Ada@Example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+        {
+            "confirm": st.just(PASSWORD + "x"),
+            "email": st.sampled_from(["ada@example", "ada", "@example.com", "ada@" + "x" * 300 + ".com"]),
+        },
     )
 )
 def test_first_run_set_up(app, data):
@@ -581,7 +686,10 @@ def test_first_run_set_up(app, data):
 @given(
     data=submissions(
         {"email": "owner@example.com", "password": PASSWORD, "remember": ""},
-        {"email": st.sampled_from(["OWNER@example.com", " owner@example.com ", "nobody@example.com"]), "remember": st.just("y")},
+        {
+            "email": st.sampled_from(["OWNER@example.com", " owner@example.com ", "nobody@example.com"]),
+            "remember": st.just("y"),
+        },
     )
 )
 def test_logging_in(app, owner, data):
@@ -601,18 +709,29 @@ def test_logging_in(app, owner, data):
 @pytest.fixture
 def buttons(admin, connected, front_source, world, logged_in_owner) -> list[str]:
     """Every form that is only a button (its target in the URL), with a row to act on."""
-    hours = OfficeHours(organization_id=logged_in_owner.organization_id, name="Paris team", timezone="Europe/Paris", shifts=[])
+    hours = OfficeHours(
+        organization_id=logged_in_owner.organization_id, name="Paris team", timezone="Europe/Paris", shifts=[]
+    )
     article = KnowledgeArticle(
-        organization_id=logged_in_owner.organization_id, source_id=front_source.id, external_id="kba_1", title="Returns", body="Within 30 days."
+        organization_id=logged_in_owner.organization_id,
+        source_id=front_source.id,
+        external_id="kba_1",
+        title="Returns",
+        body="Within 30 days.",
     )
     member = world.user(logged_in_owner.organization, Role.MEMBER, email="mo@example.com", name="Mo")
     db.session.add_all([hours, article])
     db.session.commit()
     return [
-        f"{FRONT_PAGE}/webhook-token", f"{FRONT_PAGE}/teammates", f"{FRONT_PAGE}/disconnect",
-        f"{HANDOFF_PAGE}/office-hours/{hours.id}/delete", f"/data-sources/{front_source.id}/sync",
-        f"/data-sources/{front_source.id}/delete", f"/knowledge/{article.id}/hidden",
-        f"{ORGANIZATION_PAGE}/members/{member.id}/remove", "/logout",
+        f"{FRONT_PAGE}/webhook-token",
+        f"{FRONT_PAGE}/teammates",
+        f"{FRONT_PAGE}/disconnect",
+        f"{HANDOFF_PAGE}/office-hours/{hours.id}/delete",
+        f"/data-sources/{front_source.id}/sync",
+        f"/data-sources/{front_source.id}/delete",
+        f"/knowledge/{article.id}/hidden",
+        f"{ORGANIZATION_PAGE}/members/{member.id}/remove",
+        "/logout",
     ]
 
 
@@ -620,7 +739,9 @@ def buttons(admin, connected, front_source, world, logged_in_owner) -> list[str]
 @given(
     target=st.integers(0, 8),
     token=st.one_of(hostile_values, st.sampled_from(["flip", "another session"])),
-    junk=st.dictionaries(st.sampled_from(["name", "id", "organization_id", "role", "csrf_token2"]), hostile_values, max_size=2),
+    junk=st.dictionaries(
+        st.sampled_from(["name", "id", "organization_id", "role", "csrf_token2"]), hostile_values, max_size=2
+    ),
 )
 def test_a_button_with_a_bad_csrf_token_changes_nothing(app, admin, csrf, buttons, target, token, junk):
     if token == "flip":
@@ -632,7 +753,9 @@ def test_a_button_with_a_bad_csrf_token_changes_nothing(app, admin, csrf, button
         _anonymous(app)  # and forget that visitor again before the admin's request
     db.session.rollback()
     before = _snapshot()
-    response = _post(admin, buttons[target], junk, token) if token is not MISSING else _post(admin, buttons[target], junk, "")
+    response = (
+        _post(admin, buttons[target], junk, token) if token is not MISSING else _post(admin, buttons[target], junk, "")
+    )
     assert response.status_code == 400 and "<h1>Form refused</h1>" in _page(response)
     db.session.rollback()
     assert _snapshot() == before
@@ -648,7 +771,9 @@ def test_a_token_no_http_header_can_carry_is_refused_before_front_is_called(admi
         for path in (f"{FRONT_PAGE}/connect", "/data-sources/front"):
             response = _post(admin, path, {**SOURCE, "api_token": token}, csrf)
             assert response.status_code == 400 and "This is not an API token" in response.get_data(as_text=True)
-        response = admin.post("/data-sources/front/help-centers", data={"api_token": token}, headers={"X-CSRFToken": csrf})
+        response = admin.post(
+            "/data-sources/front/help-centers", data={"api_token": token}, headers={"X-CSRFToken": csrf}
+        )
         assert response.status_code == 400 and "This is not an API token" in response.json["error"]
         ai = {"base_url": "https://llm.example.test/v1", "model": "m", "api_key": token, "enabled": "y"}
         response = _post(admin, "/settings/ai", ai, csrf)
@@ -679,7 +804,9 @@ def test_a_time_zone_folder_or_an_overlong_name_is_a_form_error(admin, csrf):
 def test_an_address_of_only_whitespace_is_no_address(admin, csrf, front_source):
     # Optional() let whitespace of any length through, past Length(max=1000): a 500 on
     # PostgreSQL's VARCHAR(1000), and an address of blanks on SQLite.
-    response = _post(admin, "/knowledge", {"title": "Returns", "body": "Within 30 days.", "url": "\n" * 2000, "locale": "en"}, csrf)
+    response = _post(
+        admin, "/knowledge", {"title": "Returns", "body": "Within 30 days.", "url": "\n" * 2000, "locale": "en"}, csrf
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(KnowledgeArticle)).url is None
     path = f"/data-sources/{front_source.id}/edit"
@@ -692,7 +819,9 @@ def test_an_address_of_only_whitespace_is_no_address(admin, csrf, front_source):
 def test_a_nul_in_the_login_email_is_a_form_error(app, owner):
     # The email went into the user lookup as typed: PostgreSQL refused the NUL with a 500.
     client = _anonymous(app)
-    response = _post(client, "/login", {"email": "owner@example.com\x00", "password": PASSWORD}, csrf_token(client, "/login"))
+    response = _post(
+        client, "/login", {"email": "owner@example.com\x00", "password": PASSWORD}, csrf_token(client, "/login")
+    )
     assert response.status_code == 400 and "Remove the control characters" in response.get_data(as_text=True)
 
 
@@ -701,5 +830,7 @@ def test_the_login_password_is_compared_whatever_it_holds(app, owner):
     owner.set_password(PASSWORD + "\x07")
     db.session.commit()
     client = _anonymous(app)
-    response = _post(client, "/login", {"email": owner.email, "password": PASSWORD + "\x07"}, csrf_token(client, "/login"))
+    response = _post(
+        client, "/login", {"email": owner.email, "password": PASSWORD + "\x07"}, csrf_token(client, "/login")
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/inbox")

@@ -26,7 +26,9 @@ def test_an_empty_name_is_a_form_error_and_nothing_is_saved(client, logged_in_ow
 
 def test_an_owner_adds_a_member_who_can_then_log_in(client, auth, logged_in_owner):
     response = _post(
-        client, "/settings/organization/members", **{"member-name": "Mo", "member-email": "Mo@Example.com", "member-role": "member", "member-password": PASSWORD}
+        client,
+        "/settings/organization/members",
+        **{"member-name": "Mo", "member-email": "Mo@Example.com", "member-role": "member", "member-password": PASSWORD},
     )
     assert response.status_code == 302
     member = db.session.scalar(select(User).where(User.email == "mo@example.com"))
@@ -37,7 +39,14 @@ def test_an_owner_adds_a_member_who_can_then_log_in(client, auth, logged_in_owne
 
 def test_adding_an_existing_email_is_refused(client, logged_in_owner):
     response = _post(
-        client, "/settings/organization/members", **{"member-name": "Dup", "member-email": "owner@example.com", "member-role": "member", "member-password": PASSWORD}
+        client,
+        "/settings/organization/members",
+        **{
+            "member-name": "Dup",
+            "member-email": "owner@example.com",
+            "member-role": "member",
+            "member-password": PASSWORD,
+        },
     )
     assert response.status_code == 400
     assert "already has a Switchboard account" in response.get_data(as_text=True)
@@ -45,7 +54,14 @@ def test_adding_an_existing_email_is_refused(client, logged_in_owner):
 
 def test_an_unknown_role_is_a_form_error(client, logged_in_owner):
     response = _post(
-        client, "/settings/organization/members", **{"member-name": "X", "member-email": "x@example.com", "member-role": "superuser", "member-password": PASSWORD}
+        client,
+        "/settings/organization/members",
+        **{
+            "member-name": "X",
+            "member-email": "x@example.com",
+            "member-role": "superuser",
+            "member-password": PASSWORD,
+        },
     )
     assert response.status_code == 400
     assert db.session.scalar(select(User).where(User.email == "x@example.com")) is None
@@ -55,7 +71,14 @@ def test_an_admin_cannot_create_or_demote_an_owner(client, auth, world, owner):
     admin = world.user(owner.organization, Role.ADMIN, email="admin@example.com", name="Al")
     auth.login(admin.email)
     response = _post(
-        client, "/settings/organization/members", **{"member-name": "Eve", "member-email": "eve@example.com", "member-role": "owner", "member-password": PASSWORD}
+        client,
+        "/settings/organization/members",
+        **{
+            "member-name": "Eve",
+            "member-email": "eve@example.com",
+            "member-role": "owner",
+            "member-password": PASSWORD,
+        },
     )
     assert "Only an owner can grant" in response.get_data(as_text=True)
     _post(client, f"/settings/organization/members/{owner.id}/role", role="member")

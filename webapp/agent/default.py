@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from webapp.agent import signals
 from webapp.agent.base import AgentContext, AgentResult, Handoff, Reply, Resolve, ToolCall
@@ -93,27 +93,46 @@ class DefaultAgent:
         lang = functools.cache(lambda: signals.language(text))
         summary = self.summary(context, mood)
 
-        topic = signals.forbidden_topic(text, list(context.forbidden_topics), lang()) if context.forbidden_topics else None
+        topic = (
+            signals.forbidden_topic(text, list(context.forbidden_topics), lang()) if context.forbidden_topics else None
+        )
         if topic:
-            return AgentResult(Handoff(f"forbidden topic: {topic}", summary, mood), f"The message is about “{topic}”, which the AI never answers.")
+            return AgentResult(
+                Handoff(f"forbidden topic: {topic}", summary, mood),
+                f"The message is about “{topic}”, which the AI never answers.",
+            )
         if signals.is_resolved(text):
             return AgentResult(Resolve(), "The customer confirmed the problem is solved.")
 
         if signals.asks_for_human(text):
             if not policy.enabled or not policy.on_request:
-                return AgentResult(Reply(phrase("decline", lang())), "The customer asked for a person; handoff is off, so the AI keeps helping.")
+                return AgentResult(
+                    Reply(phrase("decline", lang())),
+                    "The customer asked for a person; handoff is off, so the AI keeps helping.",
+                )
             if policy.gather_first and not has_described_problem(context):
-                return AgentResult(Reply(phrase("gather", lang())), "The customer asked for a person; the level asks for the problem first.")
+                return AgentResult(
+                    Reply(phrase("gather", lang())),
+                    "The customer asked for a person; the level asks for the problem first.",
+                )
             if context.ai_replies_since_human >= policy.answers_before_request:
-                return AgentResult(Handoff("customer asked for a human", summary, mood), "The customer asked to talk to a person.")
+                return AgentResult(
+                    Handoff("customer asked for a human", summary, mood), "The customer asked to talk to a person."
+                )
 
         if policy.on_frustration:
             strikes = sum(signals.is_frustrated(t) for t in context.earlier_customer_messages + [text])
             if signals.is_frustrated(text) and strikes >= policy.frustration_strikes:
-                return AgentResult(Handoff("customer is frustrated", summary, "frustrated"), "The customer is frustrated; a person should take over.")
+                return AgentResult(
+                    Handoff("customer is frustrated", summary, "frustrated"),
+                    "The customer is frustrated; a person should take over.",
+                )
         if policy.on_unproductive:
             if signals.is_repeat(text, context.earlier_customer_messages):
-                return AgentResult(Handoff("unproductive conversation", summary, mood), "The customer repeated themselves: the answers are not helping.")
+                return AgentResult(
+                    Handoff("unproductive conversation", summary, mood),
+                    "The customer repeated themselves: the answers are not helping.",
+                )
             if context.ai_replies_since_human >= policy.unproductive_after:
                 return AgentResult(
                     Handoff("unproductive conversation", summary, mood),
@@ -122,7 +141,9 @@ class DefaultAgent:
 
         return self.answer_from_knowledge(context, lang, summary, mood)
 
-    def answer_from_knowledge(self, context: AgentContext, detect: Callable[[], str | None], summary: str, mood: str) -> AgentResult:
+    def answer_from_knowledge(
+        self, context: AgentContext, detect: Callable[[], str | None], summary: str, mood: str
+    ) -> AgentResult:
         question = signals.HUMAN_REQUEST.sub(" ", context.message)  # "a human to tell me X" asks X
         started = time.monotonic()
         locales = search.languages(context.organization_id)
@@ -135,7 +156,10 @@ class DefaultAgent:
         call = ToolCall(
             name="search_knowledge",
             input={"query": question[:500], "locale": lang},
-            output=[{"title": h.title, "article_id": h.article_id, "locale": h.locale, "score": round(h.score, 3)} for h in hits],
+            output=[
+                {"title": h.title, "article_id": h.article_id, "locale": h.locale, "score": round(h.score, 3)}
+                for h in hits
+            ],
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         query_terms = search.terms(question)
@@ -146,14 +170,22 @@ class DefaultAgent:
                 continue
             link = article.url if article.visibility == Visibility.PUBLIC else None
             reply = Reply(
-                written_for(context.channel, hit.passage or article.body[:600], link, lang), [{"title": article.title, "url": link}]
+                written_for(context.channel, hit.passage or article.body[:600], link, lang),
+                [{"title": article.title, "url": link}],
             )
-            reasoning = f"“{article.title}” covers the question ({covered_terms(query_terms, article)} of {len(query_terms)} key words)."
+            covered = covered_terms(query_terms, article)
+            reasoning = f"“{article.title}” covers the question ({covered} of {len(query_terms)} key words)."
             return AgentResult(reply, reasoning, [call])
         if not context.policy.enabled:
-            return AgentResult(Reply(phrase("unknown", detect())), "No article covers this; handoff is off, so the AI asks for more.", [call])
+            return AgentResult(
+                Reply(phrase("unknown", detect())),
+                "No article covers this; handoff is off, so the AI asks for more.",
+                [call],
+            )
         return AgentResult(
-            Handoff("missing knowledge", summary, mood), "No article in the knowledge covers this question, so a teammate should take it.", [call]
+            Handoff("missing knowledge", summary, mood),
+            "No article in the knowledge covers this question, so a teammate should take it.",
+            [call],
         )
 
     @staticmethod
@@ -161,5 +193,9 @@ class DefaultAgent:
         """For the handoff note: the request, what was tried, the sentiment."""
         asked = " / ".join(t[:200] for t in context.earlier_customer_messages[-2:] + [context.message])
         tried = [t for role, t in context.transcript if role == "ai"]
-        attempts = f"The AI replied {len(tried)} time(s); last: “{tried[-1][:200]}”." if tried else "The AI had not replied yet."
+        attempts = (
+            f"The AI replied {len(tried)} time(s); last: “{tried[-1][:200]}”."
+            if tried
+            else "The AI had not replied yet."
+        )
         return f"{context.contact} asked: {asked}\n{attempts}\nSentiment: {mood}."

@@ -15,7 +15,9 @@ class HandoffDestination(Protocol):
     key: str
     label: str
 
-    def hand_off(self, *, sender, support_session, message_id: str, handoff, retrying: bool, customer_message: str | None) -> None: ...
+    def hand_off(
+        self, *, sender, support_session, message_id: str, handoff, retrying: bool, customer_message: str | None
+    ) -> None: ...
 
 
 def available() -> list[HandoffDestination]:

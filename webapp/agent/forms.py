@@ -1,8 +1,17 @@
-from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
-from webapp.agent.office_hours import ScheduleError, parse_zone, parse_days, parse_time
+from webapp.agent.office_hours import ScheduleError, parse_days, parse_time, parse_zone
 from webapp.agent.policy import LEVEL_NAMES
 from webapp.forms import Form, api_token_characters
 from webapp.models import CHANNELS, AdvancedSwitches
@@ -16,7 +25,9 @@ LEVEL_HELP = {
 
 
 class HandoffForm(Form):
-    mode = RadioField("Mode", choices=[SelectChoice("preset", "Preset level"), SelectChoice("advanced", "Advanced")], default="preset")
+    mode = RadioField(
+        "Mode", choices=[SelectChoice("preset", "Preset level"), SelectChoice("advanced", "Advanced")], default="preset"
+    )
     level = RadioField(
         "Handoff level",
         choices=[SelectChoice(str(n), f"{n} · {LEVEL_NAMES[n]} — {LEVEL_HELP[n]}") for n in range(4)],
@@ -34,20 +45,30 @@ class HandoffForm(Form):
     forbidden_topics = TextAreaField(
         "Forbidden topics",
         validators=[Length(max=10_000)],
-        description="One per line, in plain words (e.g. legal advice). A matching message is never answered by the AI; it is handed off.",
+        description=(
+            "One per line, in plain words (e.g. legal advice). "
+            "A matching message is never answered by the AI; it is handed off."
+        ),
     )
-    message_open = TextAreaField("Message at handoff, inside office hours", validators=[DataRequired(), Length(max=1000)])
+    message_open = TextAreaField(
+        "Message at handoff, inside office hours", validators=[DataRequired(), Length(max=1000)]
+    )
     message_closed = TextAreaField(
         "Message at handoff, outside office hours",
         validators=[DataRequired(), Length(max=1000)],
         description="{next_opening} becomes when the team is back, e.g. “tomorrow at 09:00 (Europe/Paris time)”.",
     )
-    office_hours = SelectField("Office hours", choices=[], description="Text channels only; phone calls are not affected.")
+    office_hours = SelectField(
+        "Office hours", choices=[], description="Text channels only; phone calls are not affected."
+    )
 
 
 def destination_fields(choices: list[SelectChoice]):
     """One destination select per channel, added to the form class at request time."""
-    return {f"destination_{channel}": SelectField(f"Handoff destination for {channel}", choices=choices) for channel in CHANNELS}
+    return {
+        f"destination_{channel}": SelectField(f"Handoff destination for {channel}", choices=choices)
+        for channel in CHANNELS
+    }
 
 
 def parse_shift_lines(text: str) -> list[dict]:
@@ -62,7 +83,9 @@ def parse_shift_lines(text: str) -> list[dict]:
             start, end = hours.split("-")
             parse_days(days), parse_time(start), parse_time(end)
         except (ValueError, ScheduleError) as exc:
-            raise ScheduleError(f"line {number} (“{line}”): write it like monday_to_friday 09:00-17:00 ({exc})") from exc
+            raise ScheduleError(
+                f"line {number} (“{line}”): write it like monday_to_friday 09:00-17:00 ({exc})"
+            ) from exc
         shifts.append({"day_of_week": days.lower(), "start_time": start, "end_time": end})
     if not shifts:
         raise ScheduleError("add at least one shift, like monday_to_friday 09:00-17:00")
@@ -71,11 +94,18 @@ def parse_shift_lines(text: str) -> list[dict]:
 
 class OfficeHoursForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)], description="IANA name, like Europe/Paris or America/New_York.")
+    timezone = StringField(
+        "Time zone",
+        validators=[DataRequired(), Length(max=64)],
+        description="IANA name, like Europe/Paris or America/New_York.",
+    )
     shifts = TextAreaField(
         "Shifts",
         validators=[DataRequired(), Length(max=2000)],
-        description="One per line: days and hours, e.g. monday_to_friday 09:00-17:00, saturday 10:00-14:00, friday 22:00-06:00 (across midnight), everyday.",
+        description=(
+            "One per line: days and hours, e.g. monday_to_friday 09:00-17:00, saturday 10:00-14:00, "
+            "friday 22:00-06:00 (across midnight), everyday."
+        ),
     )
 
     def validate_timezone(self, field):
@@ -98,7 +128,11 @@ class ProviderForm(Form):
         description="Of any OpenAI-compatible Chat Completions API, e.g. https://api.openai.com/v1",
     )
     model = StringField("Model", validators=[DataRequired(), Length(max=200)])
-    api_key = PasswordField("API key", validators=[Length(max=1000), api_token_characters], description="Stored encrypted. Leave empty to keep the saved one.")
+    api_key = PasswordField(
+        "API key",
+        validators=[Length(max=1000), api_token_characters],
+        description="Stored encrypted. Leave empty to keep the saved one.",
+    )
     enabled = BooleanField("Use this provider (otherwise the built-in agent answers)")
 
     def validate_base_url(self, field):

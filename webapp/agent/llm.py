@@ -80,7 +80,10 @@ def system_prompt(context: AgentContext) -> str:
         rules.append("Never hand off; if the customer asks for a person, politely say you will keep helping.")
     else:
         if policy.on_request:
-            rules.append("Hand off when the customer asks for a person" + (" once they have described the problem." if policy.gather_first else "."))
+            rules.append(
+                "Hand off when the customer asks for a person"
+                + (" once they have described the problem." if policy.gather_first else ".")
+            )
         if policy.on_frustration:
             rules.append("Hand off when the customer is frustrated.")
         if policy.on_unproductive:
@@ -98,7 +101,9 @@ def system_prompt(context: AgentContext) -> str:
 
 
 class LLMAgent:
-    def __init__(self, base_url: str, model: str, api_key: str, session: requests.Session | None = None, sleep=time.sleep):
+    def __init__(
+        self, base_url: str, model: str, api_key: str, session: requests.Session | None = None, sleep=time.sleep
+    ):
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.session = session or requests.Session()
@@ -149,27 +154,55 @@ class LLMAgent:
                         raise ValueError("arguments are not an object")
                 except ValueError as exc:
                     corrections += 1
-                    calls.append(ToolCall(name or "?", {"raw": str(tool_call.get("function", {}).get("arguments"))[:500]}, {"error": str(exc)}, 0))
+                    calls.append(
+                        ToolCall(
+                            name or "?",
+                            {"raw": str(tool_call.get("function", {}).get("arguments"))[:500]},
+                            {"error": str(exc)},
+                            0,
+                        )
+                    )
                     if corrections > 1:
                         raise LLMError(f"malformed tool call arguments twice: {exc}") from exc
-                    messages.append({"role": "tool", "tool_call_id": tool_call.get("id"), "content": "Error: arguments must be a JSON object."})
+                    messages.append(
+                        {
+                            "role": "tool",
+                            "tool_call_id": tool_call.get("id"),
+                            "content": "Error: arguments must be a JSON object.",
+                        }
+                    )
                     continue
                 if name == "search_knowledge":
                     hits = search.search(context.organization_id, str(arguments.get("query", ""))[:500], limit=4)
                     output = [
-                        {"title": h.title, "passage": h.passage, "url": h.url if h.visibility == "public" else None} for h in hits
+                        {"title": h.title, "passage": h.passage, "url": h.url if h.visibility == "public" else None}
+                        for h in hits
                     ]
                     sources.extend({"title": o["title"], "url": o["url"]} for o in output if o not in sources)
                     calls.append(ToolCall(name, arguments, output, int((time.monotonic() - started) * 1000)))
-                    messages.append({"role": "tool", "tool_call_id": tool_call.get("id"), "content": json.dumps(output)})
+                    messages.append(
+                        {"role": "tool", "tool_call_id": tool_call.get("id"), "content": json.dumps(output)}
+                    )
                 elif name == "handoff_to_human":
                     calls.append(ToolCall(name, arguments, "handed off", 0))
-                    sentiment = arguments.get("sentiment") if arguments.get("sentiment") in ("frustrated", "neutral", "positive") else signals.sentiment(context.message)
+                    sentiment = (
+                        arguments.get("sentiment")
+                        if arguments.get("sentiment") in ("frustrated", "neutral", "positive")
+                        else signals.sentiment(context.message)
+                    )
                     if not context.policy.enabled:
                         lang = signals.language(context.message)
-                        return AgentResult(Reply(phrase("decline", lang)), "The model wanted to hand off; handoff is off (AI only).", calls)
+                        return AgentResult(
+                            Reply(phrase("decline", lang)),
+                            "The model wanted to hand off; handoff is off (AI only).",
+                            calls,
+                        )
                     return AgentResult(
-                        Handoff(str(arguments.get("reason") or "requested by the AI")[:200], str(arguments.get("summary") or DefaultAgent.summary(context, sentiment))[:2000], sentiment),
+                        Handoff(
+                            str(arguments.get("reason") or "requested by the AI")[:200],
+                            str(arguments.get("summary") or DefaultAgent.summary(context, sentiment))[:2000],
+                            sentiment,
+                        ),
                         "The model decided to hand off.",
                         calls,
                     )
@@ -181,7 +214,13 @@ class LLMAgent:
                     calls.append(ToolCall(str(name), arguments, {"error": "unknown tool"}, 0))
                     if corrections > 1:
                         raise LLMError(f"the model called an unknown tool {name!r}")
-                    messages.append({"role": "tool", "tool_call_id": tool_call.get("id"), "content": f"Error: there is no tool {name!r}."})
+                    messages.append(
+                        {
+                            "role": "tool",
+                            "tool_call_id": tool_call.get("id"),
+                            "content": f"Error: there is no tool {name!r}.",
+                        }
+                    )
         raise LLMError(f"no decision after {MAX_TURNS} turns")
 
     def _complete(self, messages: list[dict]) -> dict:

@@ -5,7 +5,7 @@ German and Spanish."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from webapp.language import SNOWBALL, STOPWORDS, snowball_algorithm
 from webapp.text import normalized
@@ -34,7 +34,6 @@ RESOLVED = re.compile(
 )
 POSITIVE = re.compile(r"\b(thanks|thank you|great|appreciate|merci|danke|gracias)\b", re.I)
 SHOUTING = re.compile(r"\b[A-Z]{4,}\b")
-
 
 
 def asks_for_human(text: str) -> bool:
@@ -67,9 +66,7 @@ def is_repeat(text: str, earlier: list[str], threshold: float = 0.8) -> bool:
     return any(len(words & (other := _words(e))) / max(1, len(words | other)) >= threshold for e in earlier)
 
 
-
-
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(algorithm: str):
     import snowballstemmer
 

@@ -8,9 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
-from webapp.agent import destinations
+from webapp.agent import destinations, provider
 from webapp.agent import settings as agent_settings
-from webapp.agent import provider
 from webapp.agent.forms import HandoffForm, OfficeHoursForm, ProviderForm, destination_fields, parse_shift_lines
 from webapp.crypto import secret_hint
 from webapp.db import db
@@ -22,7 +21,13 @@ bp = Blueprint("handoff", __name__, url_prefix="/settings/handoff")
 
 
 def _schedules() -> list[OfficeHours]:
-    return list(db.session.scalars(select(OfficeHours).where(OfficeHours.organization_id == current_user.organization_id).order_by(OfficeHours.name)))
+    return list(
+        db.session.scalars(
+            select(OfficeHours)
+            .where(OfficeHours.organization_id == current_user.organization_id)
+            .order_by(OfficeHours.name)
+        )
+    )
 
 
 def _handoff_form(from_request: bool) -> HandoffForm:
@@ -144,7 +149,11 @@ def _render_provider(form=None, status=200):
         settings = provider.settings_of(integration)
         form = ProviderForm(
             formdata=None,
-            data={"base_url": settings.base_url, "model": settings.model, "enabled": bool(integration and integration.enabled)},
+            data={
+                "base_url": settings.base_url,
+                "model": settings.model,
+                "enabled": bool(integration and integration.enabled),
+            },
         )
     key = integration.credential(provider.API_KEY) if integration else None
     return render_template("settings/ai.html", form=form, key_hint=secret_hint(key)), status

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from webapp.agent import Handoff, Reply
 from webapp.db import db
@@ -53,7 +53,9 @@ class Sender:
                 return comment
         return None
 
-    def send_once(self, send: Callable[[], dict], find: Callable[[], dict | None], check_first: bool) -> tuple[dict, bool]:
+    def send_once(
+        self, send: Callable[[], dict], find: Callable[[], dict | None], check_first: bool
+    ) -> tuple[dict, bool]:
         """Send, or find that an earlier attempt already did. Returns (result, found_earlier)."""
         if check_first and (found := find()) is not None:
             return found, True
@@ -100,7 +102,12 @@ def handoff_note(handoff: Handoff) -> str:
 
 
 def hand_off(
-    sender: Sender, support_session: SupportSession, message_id: str, handoff: Handoff, retrying: bool, customer_message: str | None = None
+    sender: Sender,
+    support_session: SupportSession,
+    message_id: str,
+    handoff: Handoff,
+    retrying: bool,
+    customer_message: str | None = None,
 ) -> None:
     """Tell the customer, leave the internal note, then unassign.
 
@@ -111,7 +118,10 @@ def hand_off(
     if customer_message:
         sender.send_once(
             lambda: sender.client.reply(
-                conversation_id, author_id=sender.ai_teammate_id, body=text_to_html(customer_message), text=customer_message
+                conversation_id,
+                author_id=sender.ai_teammate_id,
+                body=text_to_html(customer_message),
+                text=customer_message,
             ),
             lambda: sender.find_reply(conversation_id, customer_message),
             check_first=retrying,
@@ -156,7 +166,9 @@ def resolve(sender: Sender, support_session: SupportSession, message_id: str) ->
     if assignee and assignee.get("id") == sender.ai_teammate_id:
         sender.client.archive(conversation_id)
         support_session.status = SessionStatus.RESOLVED
-        support_session.record(EventKind.ARCHIVE, message="Archived in Front: the customer confirmed it is solved.", message_id=message_id)
+        support_session.record(
+            EventKind.ARCHIVE, message="Archived in Front: the customer confirmed it is solved.", message_id=message_id
+        )
     else:
         owner = f"reassigned to {teammate_name(assignee)}" if assignee else "no longer assigned to the AI teammate"
         support_session.record(EventKind.ARCHIVE_SKIPPED, reason=f"archive skipped: {owner}", message_id=message_id)

@@ -23,11 +23,16 @@ def channel_for(message_type: str | None) -> Channel:
 
 def contact_from(message: dict) -> dict:
     """Name, email or phone of the sender, from the message's ``from`` recipient."""
-    sender = next(
-        (r for r in message.get("recipients") or [] if isinstance(r, dict) and r.get("role") == "from"), None
-    ) or {}
+    sender = (
+        next((r for r in message.get("recipients") or [] if isinstance(r, dict) and r.get("role") == "from"), None)
+        or {}
+    )
     handle = (sender.get("handle") or "").strip()
-    contact = {"contact_name": (sender.get("name") or "").strip()[:200] or None, "contact_email": None, "contact_phone": None}
+    contact = {
+        "contact_name": (sender.get("name") or "").strip()[:200] or None,
+        "contact_email": None,
+        "contact_phone": None,
+    }
     if "@" in handle:
         contact["contact_email"] = handle[:254]
     elif handle and handle.lstrip("+").replace(" ", "").replace("-", "").isdigit():

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -163,10 +164,15 @@ class FrontClient:
             except requests.ConnectionError as exc:
                 # Refused or reset before an answer: for a send we cannot tell whether Front
                 # acted, unless the connection never opened.
-                if send and not isinstance(exc, requests.exceptions.ConnectTimeout) and "refused" not in str(exc).lower():
+                if (
+                    send
+                    and not isinstance(exc, requests.exceptions.ConnectTimeout)
+                    and "refused" not in str(exc).lower()
+                ):
                     raise FrontOutcomeUnknown(f"{method} {path}: connection lost after sending") from exc
                 error: FrontError = FrontUnavailable(
-                    f"Front could not be reached at {self.base_url} ({type(exc).__name__}). Check FRONT_API_URL and the network."
+                    f"Front could not be reached at {self.base_url} ({type(exc).__name__}). "
+                    "Check FRONT_API_URL and the network."
                 )
             except requests.Timeout as exc:
                 if send:
@@ -204,7 +210,9 @@ class FrontClient:
 
     def _retry_after(self, response: requests.Response) -> float:
         """Retry-After, else until Front's budget resets, else a second."""
-        return retry_after_seconds(response, default=self._seconds_until_reset(response) or 1.0, cap=self.max_retry_after)
+        return retry_after_seconds(
+            response, default=self._seconds_until_reset(response) or 1.0, cap=self.max_retry_after
+        )
 
     @staticmethod
     def _seconds_until_reset(response: requests.Response) -> float | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
 # The journal source Front's webhooks are recorded under (JournalEntry.source).
 SOURCE = "front"
 

@@ -4,7 +4,11 @@ from wtforms.validators import DataRequired, Length
 
 from webapp.forms import Form, api_token_characters
 
-PLAN_LIMITS = [SelectChoice("50", "50 a minute (Starter)"), SelectChoice("100", "100 a minute (Growth)"), SelectChoice("200", "200 a minute (Scale)")]
+PLAN_LIMITS = [
+    SelectChoice("50", "50 a minute (Starter)"),
+    SelectChoice("100", "100 a minute (Growth)"),
+    SelectChoice("200", "200 a minute (Scale)"),
+]
 
 
 class ConnectForm(Form):
@@ -43,6 +47,7 @@ class WebhookSecretForm(Form):
     app_secret = PasswordField(
         "App secret",
         validators=[DataRequired(message="Paste the app secret."), Length(max=512)],
-        description="Front → Settings → Developers → your app → Basic information → App secret. Used to verify every webhook.",
+        description=(
+            "Front → Settings → Developers → your app → Basic information → App secret. Used to verify every webhook."
+        ),
     )
-

@@ -18,7 +18,7 @@ from webapp.front.errors import FrontError, FrontNotFound
 from webapp.front.events import EventGroup, FrontEvent
 from webapp.front.integration import client_for, front_integration, is_connected, settings_of, teammate_name
 from webapp.leases import redis_lock
-from webapp.models import EventKind, Integration, SessionStatus, SupportSession, JournalEntry
+from webapp.models import EventKind, Integration, JournalEntry, SessionStatus, SupportSession
 from webapp.text import html_to_text
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,9 @@ class ConversationBusy(RuntimeError):
 @contextmanager
 def conversation_lock(organization_id: int, conversation_id: str):
     """One reply flow per conversation at a time, across every worker."""
-    with redis_lock(f"switchboard:front:conversation:{organization_id}:{conversation_id}", wait=LOCK_WAIT_SECONDS) as taken:
+    with redis_lock(
+        f"switchboard:front:conversation:{organization_id}:{conversation_id}", wait=LOCK_WAIT_SECONDS
+    ) as taken:
         if not taken:
             raise ConversationBusy(f"conversation {conversation_id} is busy")
         yield
@@ -102,8 +104,12 @@ def _hand_over_after_failure(support_session: SupportSession, error: BaseExcepti
         return
     support_session.status = SessionStatus.HANDED_OFF
     support_session.record(
-        EventKind.HANDOFF, reason="error", summary="The AI could not answer; a teammate should reply.", sentiment="neutral",
-        destination="Front teammates", note="Unassigned in Front after repeated errors.",
+        EventKind.HANDOFF,
+        reason="error",
+        summary="The AI could not answer; a teammate should reply.",
+        sentiment="neutral",
+        destination="Front teammates",
+        note="Unassigned in Front after repeated errors.",
     )
     db.session.commit()
 
@@ -123,10 +129,16 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
         message = message_of(client, event, conversation["id"])
         if message is None:
             return
-        support_session = sessions.session_for(integration.organization_id, conversation, message, event.conversation_id)
+        support_session = sessions.session_for(
+            integration.organization_id, conversation, message, event.conversation_id
+        )
         message_id = message["id"]
         text = message_text(message)
-        if message.get("is_inbound") and not message.get("author") and not sessions.events_about(support_session, message_id):
+        if (
+            message.get("is_inbound")
+            and not message.get("author")
+            and not sessions.events_about(support_session, message_id)
+        ):
             support_session.record(
                 EventKind.CUSTOMER_MESSAGE,
                 text=text,
@@ -150,17 +162,23 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
         )
         if skip is None and not text:
             skip = rules.Skip(rules.SkipCode.EMPTY, "the message has no text to answer")
-        if skip is None and sessions.is_duplicate_content(integration.organization_id, conversation["id"], message_id, text):
+        if skip is None and sessions.is_duplicate_content(
+            integration.organization_id, conversation["id"], message_id, text
+        ):
             skip = rules.Skip(rules.SkipCode.DUPLICATE_CONTENT, "the same message was handled in the last 24 hours")
         if skip is not None:
-            support_session.record(EventKind.SKIP, reason=skip.reason, code=skip.code.value, detail=skip.detail, message_id=message_id)
+            support_session.record(
+                EventKind.SKIP, reason=skip.reason, code=skip.code.value, detail=skip.detail, message_id=message_id
+            )
             db.session.commit()
             return
         db.session.commit()  # the customer message and its fingerprint are kept whatever follows
         decide_and_act(support_session, settings.ai_teammate_id, client, message_id, text, retrying)
 
 
-def decide_and_act(support_session: SupportSession, ai_teammate_id: str, client, message_id: str, text: str, retrying: bool) -> None:
+def decide_and_act(
+    support_session: SupportSession, ai_teammate_id: str, client, message_id: str, text: str, retrying: bool
+) -> None:
     agent_settings = settings_for(support_session.organization_id)
     context = AgentContext(
         organization_id=support_session.organization_id,
@@ -174,7 +192,9 @@ def decide_and_act(support_session: SupportSession, ai_teammate_id: str, client,
     started = time.monotonic()
     result = agent_for(support_session.organization_id).decide(context)
     for call in result.tool_calls:
-        support_session.record(EventKind.TOOL_CALL, name=call.name, input=call.input, output=call.output, duration_ms=call.duration_ms)
+        support_session.record(
+            EventKind.TOOL_CALL, name=call.name, input=call.input, output=call.output, duration_ms=call.duration_ms
+        )
     support_session.record(
         EventKind.AI_REASONING,
         text=result.reasoning,
@@ -236,7 +256,10 @@ def record_outbound(integration: Integration, event: FrontEvent) -> None:
     if event.message_id and sessions.events_about(support_session, event.message_id):
         return
     support_session.record(
-        EventKind.HUMAN_REPLY, text=message_text(message), author=teammate_name(author) if author else "A teammate", message_id=event.message_id
+        EventKind.HUMAN_REPLY,
+        text=message_text(message),
+        author=teammate_name(author) if author else "A teammate",
+        message_id=event.message_id,
     )
     if support_session.status == SessionStatus.AI:
         support_session.status = SessionStatus.HANDED_OFF
@@ -263,7 +286,9 @@ def record_assignment(integration: Integration, event: FrontEvent) -> None:
     if to_ai and support_session.status == SessionStatus.HANDED_OFF:
         support_session.status = SessionStatus.AI
         message += " The AI answers this conversation again."
-    support_session.record(EventKind.ASSIGNMENT, message=message, assignee=teammate_name(assignee) if assignee else None)
+    support_session.record(
+        EventKind.ASSIGNMENT, message=message, assignee=teammate_name(assignee) if assignee else None
+    )
     db.session.commit()
 
 

@@ -198,7 +198,12 @@ def connect(organization_id: int, token: str) -> Integration:
 
 
 def save_agent_settings(
-    integration: Integration, *, ai_teammate_id: str | None, handle_unassigned: bool, enabled: bool, rate_limit_per_minute: int
+    integration: Integration,
+    *,
+    ai_teammate_id: str | None,
+    handle_unassigned: bool,
+    enabled: bool,
+    rate_limit_per_minute: int,
 ) -> None:
     """Who the AI answers as, and whether it answers. The AI needs a teammate to answer as
     before it can be switched on."""

@@ -53,10 +53,14 @@ def first_failing(check: ReplyCheck) -> Skip | None:
 
 def _owned_by_ai(check: ReplyCheck) -> Skip | None:
     if not check.ai_teammate_id:
-        return Skip(SkipCode.NO_AI_TEAMMATE, "no AI teammate is chosen", "Choose one in Settings → Ticketing System → Front.")
+        return Skip(
+            SkipCode.NO_AI_TEAMMATE, "no AI teammate is chosen", "Choose one in Settings → Ticketing System → Front."
+        )
     assignee = check.conversation.get("assignee") or None
     if assignee and assignee.get("id") != check.ai_teammate_id:
-        return Skip(SkipCode.ASSIGNED_ELSEWHERE, "assigned to another teammate", f"Assigned to {teammate_name(assignee)}.")
+        return Skip(
+            SkipCode.ASSIGNED_ELSEWHERE, "assigned to another teammate", f"Assigned to {teammate_name(assignee)}."
+        )
     if not assignee and not check.handle_unassigned:
         return Skip(
             SkipCode.UNASSIGNED_NOT_HANDLED,
@@ -66,7 +70,9 @@ def _owned_by_ai(check: ReplyCheck) -> Skip | None:
     if check.session_status == SessionStatus.HANDED_OFF:
         # After a handoff or a teammate's reply, a human owns the conversation until someone
         # assigns it to the AI teammate again (the assignment event flips the session back).
-        return Skip(SkipCode.HANDED_OFF, "handed off to a human", "Assign it to the AI teammate to let the AI answer again.")
+        return Skip(
+            SkipCode.HANDED_OFF, "handed off to a human", "Assign it to the AI teammate to let the AI answer again."
+        )
     return None
 
 
@@ -82,5 +88,9 @@ def _from_customer(check: ReplyCheck) -> Skip | None:
     if message.get("id") in check.our_message_ids or (author and author.get("id") == check.ai_teammate_id):
         return Skip(SkipCode.OWN_ECHO, "our own reply, echoed back")
     if not message.get("is_inbound", False) or author:
-        return Skip(SkipCode.FROM_TEAMMATE, "sent by a teammate, not the customer", f"Sent by {teammate_name(author)}." if author else None)
+        return Skip(
+            SkipCode.FROM_TEAMMATE,
+            "sent by a teammate, not the customer",
+            f"Sent by {teammate_name(author)}." if author else None,
+        )
     return None

@@ -72,7 +72,9 @@ def has_acted_on(support_session: SupportSession, message_id: str) -> bool:
 
 def our_message_ids(support_session: SupportSession) -> frozenset[str]:
     return frozenset(
-        e.payload["front_message_id"] for e in support_session.events if e.kind == EventKind.AI_REPLY and e.payload.get("front_message_id")
+        e.payload["front_message_id"]
+        for e in support_session.events
+        if e.kind == EventKind.AI_REPLY and e.payload.get("front_message_id")
     )
 
 
@@ -89,16 +91,20 @@ def is_duplicate_content(organization_id: int, conversation_id: str, message_id:
     """
     digest = content_hash(text)
     previous = db.session.scalar(
-        select(MessageFingerprint.message_id).where(
+        select(MessageFingerprint.message_id)
+        .where(
             MessageFingerprint.organization_id == organization_id,
             MessageFingerprint.conversation_id == conversation_id,
             MessageFingerprint.content_hash == digest,
             MessageFingerprint.created_at > utcnow() - DEDUP_WINDOW,
-        ).limit(1)
+        )
+        .limit(1)
     )
     if previous is not None:
         return previous != message_id  # a retry of the same message is not a duplicate
     db.session.add(
-        MessageFingerprint(organization_id=organization_id, conversation_id=conversation_id, content_hash=digest, message_id=message_id)
+        MessageFingerprint(
+            organization_id=organization_id, conversation_id=conversation_id, content_hash=digest, message_id=message_id
+        )
     )
     return False

@@ -8,9 +8,9 @@ from wtforms.fields import SelectChoice
 
 from webapp.crypto import secret_hint
 from webapp.db import db
+from webapp.forms import ButtonForm
 from webapp.front import integration as front
 from webapp.front.events import APPLICATION_TYPES
-from webapp.forms import ButtonForm
 from webapp.front.forms import AgentForm, ConnectForm, WebhookSecretForm
 from webapp.models import SettingsError
 from webapp.security import admin_required
@@ -37,7 +37,8 @@ def _agent_form(integration, from_request: bool) -> AgentForm:
             },
         )
     form.ai_teammate.choices = [SelectChoice("", "Choose a teammate…")] + [
-        SelectChoice(t["id"], f"{t['name']} ({t['email']})" if t.get("email") else t["name"]) for t in settings.teammates
+        SelectChoice(t["id"], f"{t['name']} ({t['email']})" if t.get("email") else t["name"])
+        for t in settings.teammates
     ]
     return form
 
@@ -80,7 +81,10 @@ def connect():
         except front.ConnectError as exc:
             form.api_token.errors.append(str(exc))
         else:
-            flash(f"Connected to Front ({front.settings_of(integration).company_name}). Now choose the AI teammate.", "success")
+            flash(
+                f"Connected to Front ({front.settings_of(integration).company_name}). Now choose the AI teammate.",
+                "success",
+            )
             return redirect(url_for("front.settings"))
     return _render(connect_form=form, status=400)
 

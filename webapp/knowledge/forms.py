@@ -1,11 +1,24 @@
-from wtforms import BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    DateField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.forms import Form, strip_whitespace
 
-SCHEDULES = [SelectChoice("daily", "Daily"), SelectChoice("hourly", "Hourly"), SelectChoice("manual", "Manual (Sync now only)")]
+SCHEDULES = [
+    SelectChoice("daily", "Daily"),
+    SelectChoice("hourly", "Hourly"),
+    SelectChoice("manual", "Manual (Sync now only)"),
+]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -18,17 +31,25 @@ class SourceSettingsForm(Form):
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200)], default="Front Help Center")
     knowledge_bases = CheckboxesField(
-        "Help Centers", choices=[], validate_choice=True, validators=[DataRequired(message="Choose at least one Help Center.")]
+        "Help Centers",
+        choices=[],
+        validate_choice=True,
+        validators=[DataRequired(message="Choose at least one Help Center.")],
     )
     start_date = DateField("Import articles updated since", validators=[InputRequired()])
     help_center_url = URLField(
         "Public Help Center address",
         filters=[strip_whitespace],
-        validators=[Optional(), URL(require_tld=False, message="Enter a full address, like https://help.example.com"), Length(max=500)],
+        validators=[
+            Optional(),
+            URL(require_tld=False, message="Enter a full address, like https://help.example.com"),
+            Length(max=500),
+        ],
         description="Used to link public articles in answers: address/locale/slug. Leave empty for no links.",
     )
     allow_internal = BooleanField(
-        "Let the AI use internal articles to answer", default=True,
+        "Let the AI use internal articles to answer",
+        default=True,
         description="Internal articles and drafts inform answers but are never quoted with a link.",
     )
     schedule = SelectField("Sync", choices=SCHEDULES, default="daily")
@@ -46,7 +67,8 @@ class FrontSourceForm(SourceSettingsForm):
 class ArticleForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     body = TextAreaField("Body (Markdown)", validators=[DataRequired(), Length(max=200_000)])
-    url = URLField("Link (optional)", filters=[strip_whitespace], validators=[Optional(), URL(require_tld=False), Length(max=1000)])
+    url = URLField(
+        "Link (optional)", filters=[strip_whitespace], validators=[Optional(), URL(require_tld=False), Length(max=1000)]
+    )
     locale = StringField("Locale", validators=[DataRequired(), Length(max=16)], default="en")
     internal = BooleanField("Internal (use to answer, never link)")
-

@@ -68,7 +68,9 @@ def languages(organization_id: int) -> set[str]:
     return {base_language(locale) for locale in locales}
 
 
-def search(organization_id: int, query: str, *, locale: str | None = None, limit: int = 5, include_internal: bool = True) -> list[Hit]:
+def search(
+    organization_id: int, query: str, *, locale: str | None = None, limit: int = 5, include_internal: bool = True
+) -> list[Hit]:
     words = terms(query)
     if not words:
         return []
@@ -109,7 +111,7 @@ def _search_postgres(words: list[str], config: str, params: dict):
         if required_terms(len(quoted)) == 1:
             wider = " | ".join(quoted)
         else:
-            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(quoted) for b in quoted[i + 1:])
+            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(quoted) for b in quoted[i + 1 :])
         seen = {row[0] for row in rows}
         rows += [row for row in _ranked_postgres(wider, config, params) if row[0] not in seen]
     return rows[: params["limit"]]

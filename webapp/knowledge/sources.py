@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
@@ -35,7 +35,7 @@ def start_timestamp(source: KnowledgeSource) -> float:
     start = source.options.start
     if start is None:
         return 0.0
-    return datetime.combine(start, datetime.min.time(), tzinfo=timezone.utc).timestamp()
+    return datetime.combine(start, datetime.min.time(), tzinfo=UTC).timestamp()
 
 
 def ticketing_token(organization_id: int) -> str:
@@ -165,18 +165,26 @@ def request_due_syncs(now: datetime | None = None) -> list[int]:
 
 def manual_source(organization_id: int) -> KnowledgeSource:
     source = db.session.scalar(
-        select(KnowledgeSource).where(KnowledgeSource.organization_id == organization_id, KnowledgeSource.kind == SourceKind.MANUAL)
+        select(KnowledgeSource).where(
+            KnowledgeSource.organization_id == organization_id, KnowledgeSource.kind == SourceKind.MANUAL
+        )
     )
     if source is None:
         source = KnowledgeSource(
-            organization_id=organization_id, kind=SourceKind.MANUAL, name="Added by hand", settings={}, status=SyncStatus.OK
+            organization_id=organization_id,
+            kind=SourceKind.MANUAL,
+            name="Added by hand",
+            settings={},
+            status=SyncStatus.OK,
         )
         db.session.add(source)
         db.session.flush()
     return source
 
 
-def add_manual_article(organization_id: int, *, title: str, body: str, url: str | None, locale: str, internal: bool) -> KnowledgeArticle:
+def add_manual_article(
+    organization_id: int, *, title: str, body: str, url: str | None, locale: str, internal: bool
+) -> KnowledgeArticle:
 
     source = manual_source(organization_id)
     article = KnowledgeArticle(

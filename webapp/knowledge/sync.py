@@ -14,15 +14,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from webapp.leases import redis_lock
 from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontForbidden
 from webapp.knowledge import sources
+from webapp.leases import redis_lock
 from webapp.models import KnowledgeArticle, KnowledgeSource, SyncStatus, Visibility, utcnow
 from webapp.text import html_to_text
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class SyncReport:
@@ -135,9 +136,13 @@ def _sync(source: KnowledgeSource, client: FrontClient) -> SyncReport:
     return report
 
 
-def _store(source: KnowledgeSource, kb: dict, slim: dict, locale: str, content: dict, article: KnowledgeArticle | None) -> None:
+def _store(
+    source: KnowledgeSource, kb: dict, slim: dict, locale: str, content: dict, article: KnowledgeArticle | None
+) -> None:
     if article is None:
-        article = KnowledgeArticle(organization_id=source.organization_id, source_id=source.id, external_id=slim["id"], locale=locale)
+        article = KnowledgeArticle(
+            organization_id=source.organization_id, source_id=source.id, external_id=slim["id"], locale=locale
+        )
         db.session.add(article)
     article.knowledge_base_id = kb["id"]
     article.title = (content.get("name") or slim.get("slug") or slim["id"])[:500]

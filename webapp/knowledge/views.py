@@ -11,9 +11,9 @@ from wtforms.fields import SelectChoice
 
 from webapp.crypto import secret_hint
 from webapp.db import db
+from webapp.forms import API_TOKEN_MESSAGE, ButtonForm, is_api_token
 from webapp.front import integration as front
 from webapp.knowledge import search, sources
-from webapp.forms import API_TOKEN_MESSAGE, ButtonForm, is_api_token
 from webapp.knowledge.forms import ArticleForm, FrontSourceForm, SourceSettingsForm
 from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SourceSettings, SyncSchedule, SyncStatus
 from webapp.security import admin_required, owned_or_404
@@ -28,7 +28,9 @@ def _center_choices(centers: list[dict]) -> list[SelectChoice]:
 def _sources() -> list[KnowledgeSource]:
     return list(
         db.session.scalars(
-            select(KnowledgeSource).where(KnowledgeSource.organization_id == current_user.organization_id).order_by(KnowledgeSource.id)
+            select(KnowledgeSource)
+            .where(KnowledgeSource.organization_id == current_user.organization_id)
+            .order_by(KnowledgeSource.id)
         )
     )
 
@@ -113,7 +115,11 @@ def add_front_source():
     db.session.add(source)
     db.session.commit()
     queued = sources.request_sync(source)
-    flash(f"{source.name} connected. " + ("The first sync has started." if queued else "The first sync will start shortly."), "success")
+    flash(
+        f"{source.name} connected. "
+        + ("The first sync has started." if queued else "The first sync will start shortly."),
+        "success",
+    )
     return redirect(url_for("knowledge.data_sources"))
 
 
@@ -169,7 +175,10 @@ def _save_source(source: KnowledgeSource):
     )
     removed = sources.remove_deselected(source)
     db.session.commit()
-    flash(f"{source.name} saved." + (f" Removed {removed} articles of deselected Help Centers." if removed else ""), "success")
+    flash(
+        f"{source.name} saved." + (f" Removed {removed} articles of deselected Help Centers." if removed else ""),
+        "success",
+    )
     return redirect(url_for("knowledge.data_sources"))
 
 
@@ -262,7 +271,11 @@ def articles():
 def add_article():
     form = ArticleForm()
     if not form.validate_on_submit():
-        flash("The article was not added: " + "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items()), "error")
+        flash(
+            "The article was not added: "
+            + "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items()),
+            "error",
+        )
         return redirect(url_for("knowledge.articles"))
     article = sources.add_manual_article(
         current_user.organization_id,
@@ -284,4 +297,8 @@ def toggle_hidden(article_id: int):
         article.hidden = not article.hidden
         db.session.commit()
         flash(f"“{article.title}” is {'hidden from' if article.hidden else 'available to'} the AI.", "success")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("knowledge.articles"))
+    return redirect(
+        request.referrer
+        if request.referrer and request.referrer.startswith(request.host_url)
+        else url_for("knowledge.articles")
+    )

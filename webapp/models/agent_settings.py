@@ -19,8 +19,7 @@ class HandoffMode(StrEnum):
 
 DEFAULT_MESSAGE_OPEN = "I'm passing you to a teammate who will reply here shortly."
 DEFAULT_MESSAGE_CLOSED = (
-    "I'm passing you to a teammate. The team is away right now and back {next_opening}; "
-    "they will reply here then."
+    "I'm passing you to a teammate. The team is away right now and back {next_opening}; they will reply here then."
 )
 
 

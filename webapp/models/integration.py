@@ -57,4 +57,6 @@ class Integration(Base):
 
 def integration_of(organization_id: int, kind: IntegrationKind) -> Integration | None:
     """An organization's integration of one kind (there is at most one)."""
-    return db.session.scalar(select(Integration).where(Integration.organization_id == organization_id, Integration.kind == kind))
+    return db.session.scalar(
+        select(Integration).where(Integration.organization_id == organization_id, Integration.kind == kind)
+    )

@@ -16,8 +16,8 @@ import logging
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import click
 import requests
@@ -53,7 +53,9 @@ def _activity(fake: FakeFront, conversation_id: str, since: float) -> list[tuple
     for call in fake.calls_since(since):
         # Refusals are Front's doing, not Switchboard's; shown so a slow answer explains itself.
         if call.status == 429:
-            found.append((call.at, f"Front rate limited {call.method} {call.path} (429); Switchboard waits and retries"))
+            found.append(
+                (call.at, f"Front rate limited {call.method} {call.path} (429); Switchboard waits and retries")
+            )
         elif call.status >= 500:
             found.append((call.at, f"Front failed {call.method} {call.path} ({call.status})"))
         elif not call.succeeded:
@@ -119,7 +121,10 @@ class Chat:
         try:
             response = webhooks.deliver(event, self.webhook_url, self.app_secret)
         except requests.RequestException as exc:
-            self.echo(f"Switchboard did not answer at {self.webhook_url} ({type(exc).__name__}): is `switchboard serve` running?")
+            self.echo(
+                f"Switchboard did not answer at {self.webhook_url} ({type(exc).__name__}): "
+                "is `switchboard serve` running?"
+            )
             return
         if response.status_code != 200:
             self.echo(f"Switchboard refused the webhook: {response.status_code} {response.text[:200]}")
@@ -152,8 +157,11 @@ class Chat:
 def knobs(fake: FakeFront, articles: int) -> str:
     """One line saying how the fake Front behaves, so what follows can be read against it."""
     latency = f"{fake.latency * 1000:.0f} ms latency" if fake.latency else "no added latency"
-    limit = (f"at most {fake.rate_limit_per_minute} requests a minute (then 429 with Retry-After)"
-             if fake.rate_limit_per_minute else "no rate limit")
+    limit = (
+        f"at most {fake.rate_limit_per_minute} requests a minute (then 429 with Retry-After)"
+        if fake.rate_limit_per_minute
+        else "no rate limit"
+    )
     errors = f"{fake.error_rate:.0%} of requests fail with 502/503/500" if fake.error_rate else "no random failures"
     return f"{latency}, {limit}, {errors}, {articles} Help Center articles"
 
@@ -173,23 +181,61 @@ def serve_until_stopped() -> None:
 
 @click.command("sandbox")
 @click.option("--port", default=8025, show_default=True, help="Loopback port of the fake Front.")
-@click.option("--webhook-url", default=None, help="Switchboard's Front webhook URL (Settings → Ticketing System → Front).")
-@click.option("--app-secret", default="sandbox-app-secret", show_default=True, help="The app secret saved in Switchboard.")
-@click.option("--wait", default=15.0, show_default=True, help="Seconds to wait for Switchboard's answer to each message.")
-@click.option("--latency", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Milliseconds the fake Front takes to answer each request.")
-@click.option("--rate-limit", type=click.IntRange(min=1), default=None,
-              help="Requests a minute the fake Front allows, like a Front plan (50, 100, 200); beyond it, 429 with Retry-After.")
-@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Share of requests (0 to 1) the fake Front answers with a random 502, 503 or 500.")
-@click.option("--articles", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Generated Help Center articles added to the three written ones, to try search at scale.")
-def sandbox(port: int, webhook_url: str | None, app_secret: str, wait: float, latency: float,
-            rate_limit: int | None, error_rate: float, articles: int) -> None:
+@click.option(
+    "--webhook-url", default=None, help="Switchboard's Front webhook URL (Settings → Ticketing System → Front)."
+)
+@click.option(
+    "--app-secret", default="sandbox-app-secret", show_default=True, help="The app secret saved in Switchboard."
+)
+@click.option(
+    "--wait", default=15.0, show_default=True, help="Seconds to wait for Switchboard's answer to each message."
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Milliseconds the fake Front takes to answer each request.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Requests a minute the fake Front allows, like a Front plan (50, 100, 200); beyond it, 429 with Retry-After.",
+)
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of requests (0 to 1) the fake Front answers with a random 502, 503 or 500.",
+)
+@click.option(
+    "--articles",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Generated Help Center articles added to the three written ones, to try search at scale.",
+)
+def sandbox(
+    port: int,
+    webhook_url: str | None,
+    app_secret: str,
+    wait: float,
+    latency: float,
+    rate_limit: int | None,
+    error_rate: float,
+    articles: int,
+) -> None:
     """Run a fake Front on loopback and chat with Switchboard as a customer."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the chat, not every request, on screen
-    fake = FakeFront(page_size=100, latency=latency / 1000, rate_limit_per_minute=rate_limit, error_rate=error_rate,
-                     id_prefix=f"{secrets.token_hex(2)}_")
+    fake = FakeFront(
+        page_size=100,
+        latency=latency / 1000,
+        rate_limit_per_minute=rate_limit,
+        error_rate=error_rate,
+        id_prefix=f"{secrets.token_hex(2)}_",
+    )
     with FrontServer(fake, port=port):
         seed(fake, generated=articles)
         click.echo(
@@ -215,5 +261,7 @@ def sandbox(port: int, webhook_url: str | None, app_secret: str, wait: float, la
         click.echo("Type a customer message and press Enter; /help lists what else happens in Front. Ctrl+D quits.")
         for line in sys.stdin:
             chat.handle(line)
-        click.echo(f"Front answered {len(fake.calls)} requests: {fake.rate_limited} rate limited, "
-                   f"{fake.random_failures} random failures.")
+        click.echo(
+            f"Front answered {len(fake.calls)} requests: {fake.rate_limited} rate limited, "
+            f"{fake.random_failures} random failures."
+        )

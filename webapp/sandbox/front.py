@@ -19,8 +19,8 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -142,17 +142,33 @@ class FakeFront:
 
     @_locked
     def add_conversation(self, conversation_id: str, assignee: str | None = None, subject: str = "Help please") -> dict:
-        conversation = {"id": conversation_id, "subject": subject, "status": "assigned" if assignee else "unassigned", "assignee_id": assignee}
+        conversation = {
+            "id": conversation_id,
+            "subject": subject,
+            "status": "assigned" if assignee else "unassigned",
+            "assignee_id": assignee,
+        }
         self.conversations[conversation_id] = conversation
         self.comments.setdefault(conversation_id, [])
         return conversation
 
     @_locked
-    def add_message(self, conversation_id: str, text: str, *, inbound: bool = True, author: str | None = None,
-                    message_type: str = "email", sender: tuple[str, str] = ("Grace Hopper", "grace@example.com")) -> dict:
+    def add_message(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        inbound: bool = True,
+        author: str | None = None,
+        message_type: str = "email",
+        sender: tuple[str, str] = ("Grace Hopper", "grace@example.com"),
+    ) -> dict:
         message_id = f"msg_{self.id_prefix}{next(self._ids)}"
         message = {
-            "_links": {"self": f"{self.url}/messages/{message_id}", "related": {"conversation": f"{self.url}/conversations/{conversation_id}"}},
+            "_links": {
+                "self": f"{self.url}/messages/{message_id}",
+                "related": {"conversation": f"{self.url}/conversations/{conversation_id}"},
+            },
             "id": message_id,
             "type": message_type,
             "is_inbound": inbound,
@@ -161,8 +177,11 @@ class FakeFront:
             "body": f"<p>{text}</p>",
             "text": text,
             "author": self.teammates[author] if author else None,
-            "recipients": [{"_links": {"related": {"contact": None}}, "name": sender[0], "handle": sender[1], "role": "from"}]
-            if inbound else [],
+            "recipients": [
+                {"_links": {"related": {"contact": None}}, "name": sender[0], "handle": sender[1], "role": "from"}
+            ]
+            if inbound
+            else [],
             "conversation_id": conversation_id,
         }
         self.messages[message_id] = message
@@ -193,14 +212,25 @@ class FakeFront:
         self.conversations[old_id]["merged_into"] = into
 
     @_locked
-    def fail(self, method: str, path: str, status: int, times: int = 1, headers: dict | None = None, body: dict | None = None):
+    def fail(
+        self, method: str, path: str, status: int, times: int = 1, headers: dict | None = None, body: dict | None = None
+    ):
         """The next ``times`` matching calls answer ``status`` (path is a regex)."""
         self.failures.append(Failure(method, re.compile(path), status, headers or {}, times, body))
 
     @_locked
-    def event(self, message: dict | None = None, event_type: str = "inbound", envelope: bool = True,
-              event_id: str | None = None, *, conversation_id: str | None = None, teammate_id: str | None = None,
-              by: str | None = None, full: bool | None = None) -> dict:
+    def event(
+        self,
+        message: dict | None = None,
+        event_type: str = "inbound",
+        envelope: bool = True,
+        event_id: str | None = None,
+        *,
+        conversation_id: str | None = None,
+        teammate_id: str | None = None,
+        by: str | None = None,
+        full: bool | None = None,
+    ) -> dict:
         """A webhook body: an application envelope, or a plain rule event.
 
         Message events (``inbound``, ``outbound``) target ``message``: the whole message, as
@@ -219,7 +249,11 @@ class FakeFront:
         else:
             # Each change is its own event: Switchboard drops a repeated event id as a redelivery.
             event_id = event_id or f"evt_{self.id_prefix}{next(self._ids)}_{event_type}"
-            source = {"_meta": {"type": "teammate"}, "data": self.teammates[by]} if by else {"_meta": {"type": "rule"}, "data": {}}
+            source = (
+                {"_meta": {"type": "teammate"}, "data": self.teammates[by]}
+                if by
+                else {"_meta": {"type": "rule"}, "data": {}}
+            )
             target = {"_meta": {"type": "teammate"}, "data": self.teammates[teammate_id]} if teammate_id else None
         event = {
             "_links": {"self": f"{self.url}/events/{event_id}"},
@@ -241,15 +275,30 @@ class FakeFront:
         return self.knowledge_bases[kb_id]
 
     @_locked
-    def add_article(self, kb_id: str, article_id: str, title: str, html: str, *, status: str = "published",
-                    locales: dict | None = None, updated_at: float | None = None) -> dict:
+    def add_article(
+        self,
+        kb_id: str,
+        article_id: str,
+        title: str,
+        html: str,
+        *,
+        status: str = "published",
+        locales: dict | None = None,
+        updated_at: float | None = None,
+    ) -> dict:
         """``locales`` maps a locale to (title, html) for translations; the first locale is the KB's."""
         default_locale = self.knowledge_bases[kb_id]["locales"][0]
         contents = {default_locale: {"name": title, "content": html, "status": status}}
         for locale, (t, h) in (locales or {}).items():
             contents[locale] = {"name": t, "content": h, "status": status}
-        article = {"id": article_id, "kb_id": kb_id, "slug": f"/articles/{article_id}", "contents": contents,
-                   "updated_at": updated_at or self.clock(), "created_at": self.clock()}
+        article = {
+            "id": article_id,
+            "kb_id": kb_id,
+            "slug": f"/articles/{article_id}",
+            "contents": contents,
+            "updated_at": updated_at or self.clock(),
+            "created_at": self.clock(),
+        }
         self.kb_articles[article_id] = article
         return article
 
@@ -272,7 +321,8 @@ class FakeFront:
     @_locked
     def replies(self, conversation_id: str) -> list[dict]:
         return [
-            m for m in self.messages.values()
+            m
+            for m in self.messages.values()
             if m["conversation_id"] == conversation_id and not m["is_inbound"] and m.get("sent_by_api")
         ]
 
@@ -317,7 +367,9 @@ class FakeFront:
         admitted, limit_headers = self._count_against_rate_limit(now)
         if not admitted:
             self.rate_limited += 1
-            return self._error(429, "Rate limit exceeded. Retry after the number of seconds in Retry-After.", limit_headers)
+            return self._error(
+                429, "Rate limit exceeded. Retry after the number of seconds in Retry-After.", limit_headers
+            )
         response = self._answer_admitted(request, body)
         for name, value in limit_headers.items():
             response.headers.setdefault(name, value)  # an injected failure's own headers win
@@ -351,7 +403,11 @@ class FakeFront:
         for failure in self.failures:
             if failure.times > 0 and failure.method == request.method and failure.path.search(request.path):
                 failure.times -= 1
-                return self._json(failure.body or {"_error": {"status": failure.status, "message": "injected"}}, failure.status, failure.headers)
+                return self._json(
+                    failure.body or {"_error": {"status": failure.status, "message": "injected"}},
+                    failure.status,
+                    failure.headers,
+                )
         if self.error_rate and self._random.random() < self.error_rate:
             self.random_failures += 1
             status = self._random.choice(RANDOM_FAILURE_STATUSES)
@@ -376,7 +432,12 @@ class FakeFront:
         if route == ("GET", "/channels"):
             return self._json({"_results": [{"id": "cha_1", "type": "smtp", "name": "Support"}]})
         if route == ("GET", "/conversations"):
-            return self._json({"_results": [self._conversation_json(c) for c in list(self.conversations.values())[:1]], "_pagination": {"next": None}})
+            return self._json(
+                {
+                    "_results": [self._conversation_json(c) for c in list(self.conversations.values())[:1]],
+                    "_pagination": {"next": None},
+                }
+            )
         if request.method == "GET" and request.path.startswith(("/knowledge_bases", "/knowledge_base_articles")):
             return self._knowledge_route(request)
         match = re.match(r"^/messages/([^/]+)$", request.path)
@@ -387,26 +448,54 @@ class FakeFront:
     def _page(self, request: Request, items: list, path: str) -> Response:
         start = int(request.args.get("page_token", 0))
         size = min(int(request.args.get("limit", self.page_size)), self.page_size)  # Front caps pages too
-        chunk = items[start:start + size]
+        chunk = items[start : start + size]
         following = start + size
-        next_url = f"https://acme.api.frontapp.test{path}?limit={size}&page_token={following}" if following < len(items) else None
+        next_url = (
+            f"https://acme.api.frontapp.test{path}?limit={size}&page_token={following}"
+            if following < len(items)
+            else None
+        )
         return self._json({"_results": chunk, "_pagination": {"next": next_url}})
 
     def _knowledge_route(self, request: Request) -> Response:
         path = request.path
         if path == "/knowledge_bases":
-            slim = [{"_links": {"self": f"{self.url}/knowledge_bases/{kb['id']}"}, "id": kb["id"], "type": kb["type"], "locales": kb["locales"]}
-                    for kb in self.knowledge_bases.values()]
+            slim = [
+                {
+                    "_links": {"self": f"{self.url}/knowledge_bases/{kb['id']}"},
+                    "id": kb["id"],
+                    "type": kb["type"],
+                    "locales": kb["locales"],
+                }
+                for kb in self.knowledge_bases.values()
+            ]
             return self._page(request, slim, "/knowledge_bases")
         match = re.match(r"^/knowledge_bases/([^/]+)(/articles)?$", path)
         if match and match.group(1) in self.knowledge_bases:
             kb = self.knowledge_bases[match.group(1)]
             if not match.group(2):
-                return self._json({"_links": {"self": ""}, "id": kb["id"], "name": kb["name"], "status": "published",
-                                   "type": kb["type"], "locale": kb["locales"][0]})
-            slim = [{"_links": {"self": ""}, "id": a["id"], "slug": a["slug"], "locales": list(a["contents"]),
-                     "created_at": a["created_at"], "updated_at": a["updated_at"]}
-                    for a in self.kb_articles.values() if a["kb_id"] == kb["id"]]
+                return self._json(
+                    {
+                        "_links": {"self": ""},
+                        "id": kb["id"],
+                        "name": kb["name"],
+                        "status": "published",
+                        "type": kb["type"],
+                        "locale": kb["locales"][0],
+                    }
+                )
+            slim = [
+                {
+                    "_links": {"self": ""},
+                    "id": a["id"],
+                    "slug": a["slug"],
+                    "locales": list(a["contents"]),
+                    "created_at": a["created_at"],
+                    "updated_at": a["updated_at"],
+                }
+                for a in self.kb_articles.values()
+                if a["kb_id"] == kb["id"]
+            ]
             return self._page(request, slim, path)
         match = re.match(r"^/knowledge_base_articles/([^/]+)/(?:locales/([^/]+)/)?content$", path)
         if match and match.group(1) in self.kb_articles:
@@ -415,9 +504,20 @@ class FakeFront:
             if locale not in article["contents"]:
                 return self._error(404, "Not found")
             content = article["contents"][locale]
-            return self._json({"_links": {"self": ""}, "id": article["id"], "slug": article["slug"], "name": content["name"],
-                               "status": content["status"], "keywords": [], "content": content["content"], "locale": locale,
-                               "attachments": [], "updated_at": article["updated_at"]})
+            return self._json(
+                {
+                    "_links": {"self": ""},
+                    "id": article["id"],
+                    "slug": article["slug"],
+                    "name": content["name"],
+                    "status": content["status"],
+                    "keywords": [],
+                    "content": content["content"],
+                    "locale": locale,
+                    "attachments": [],
+                    "updated_at": article["updated_at"],
+                }
+            )
         return self._error(404, "Not found")
 
     def _conversation_json(self, conversation: dict) -> dict:
@@ -459,14 +559,21 @@ class FakeFront:
             found.sort(key=lambda m: m["created_at"], reverse=True)
             return self._json({"_results": found[: int(request.args.get("limit", 15))], "_pagination": {"next": None}})
         if request.method == "POST" and rest == "/messages":
-            message = self.add_message(cid, body.get("text") or body["body"], inbound=False, author=body.get("author_id"))
+            message = self.add_message(
+                cid, body.get("text") or body["body"], inbound=False, author=body.get("author_id")
+            )
             message["body"] = body["body"]
             message["sent_by_api"] = True
             return self._json({"status": "accepted", "message_uid": f"uid_{message['id']}"}, 202)
         if request.method == "GET" and rest == "/comments":
             return self._json({"_results": list(self.comments[cid]), "_pagination": {"next": None}})
         if request.method == "POST" and rest == "/comments":
-            comment = {"id": f"com_{self.id_prefix}{next(self._ids)}", "body": body["body"], "author": self.teammates.get(body.get("author_id")), "posted_at": self.clock()}
+            comment = {
+                "id": f"com_{self.id_prefix}{next(self._ids)}",
+                "body": body["body"],
+                "author": self.teammates.get(body.get("author_id")),
+                "posted_at": self.clock(),
+            }
             self.comments[cid].append(comment)
             return self._json(comment, 201)
         return self._error(404, "Not found")

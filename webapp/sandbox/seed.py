@@ -4,7 +4,7 @@ a Help Center of three written articles, plus as many generated ones as asked fo
 from __future__ import annotations
 
 import itertools
-from typing import Iterator
+from collections.abc import Iterator
 
 from webapp.sandbox.front import FakeFront
 
@@ -20,22 +20,38 @@ ARTICLES = [
 # near neighbours (refunds for gift cards, refunds for subscriptions, ...) for search to tell apart.
 SUBJECTS = [
     ("Refunds", "Refunds for {product} go back to the original payment method within {n} days of approval."),
-    ("Cancelling", "You can cancel {product} at any time from Account, then Billing; access lasts to the end of the period."),
+    (
+        "Cancelling",
+        "You can cancel {product} at any time from Account, then Billing; access lasts to the end of the period.",
+    ),
     ("Shipping", "Orders for {product} leave our warehouse within {n} business days."),
     ("Warranty", "{Product} come with a {n}-month warranty against manufacturing defects."),
-    ("Troubleshooting", "If {product} stop responding, update to the latest version, restart, and try again before writing to us."),
+    (
+        "Troubleshooting",
+        "If {product} stop responding, update to the latest version, restart, and try again before writing to us.",
+    ),
     ("Pricing", "{Product} are billed monthly; paying yearly saves {n} percent."),
     ("Setting up", "To set up {product}, sign in, open Settings and follow the {n} steps shown."),
     ("Returns", "Unused {product} can be returned within {n} days in their original packaging."),
 ]
-PRODUCTS = ["gift cards", "mobile apps", "desktop apps", "team plans", "enterprise plans", "hardware kits",
-            "subscriptions", "API keys", "accessories", "international orders"]
+PRODUCTS = [
+    "gift cards",
+    "mobile apps",
+    "desktop apps",
+    "team plans",
+    "enterprise plans",
+    "hardware kits",
+    "subscriptions",
+    "API keys",
+    "accessories",
+    "international orders",
+]
 
 
 def generated_articles(count: int) -> Iterator[tuple[str, str]]:
     """``count`` distinct (title, html) articles; past every subject and product, numbered editions."""
     combinations = itertools.cycle(itertools.product(SUBJECTS, PRODUCTS))
-    for n, ((subject, sentence), product) in zip(range(count), combinations):
+    for n, ((subject, sentence), product) in zip(range(count), combinations):  # noqa: B905 (endless cycle)
         edition = n // (len(SUBJECTS) * len(PRODUCTS))
         title = f"{subject} for {product}" + (f", edition {edition + 1}" if edition else "")
         text = sentence.format(product=product, Product=product[0].upper() + product[1:], n=2 + n % 13)

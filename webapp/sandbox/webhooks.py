@@ -32,7 +32,9 @@ def deliver(event: dict, webhook_url: str, app_secret: str) -> requests.Response
 
 def _conversation(fake: FakeFront, conversation_id: str, subject: str) -> dict:
     """The conversation, opened (assigned to the AI teammate) by its first change."""
-    return fake.conversations.get(conversation_id) or fake.add_conversation(conversation_id, assignee=AI, subject=subject[:60])
+    return fake.conversations.get(conversation_id) or fake.add_conversation(
+        conversation_id, assignee=AI, subject=subject[:60]
+    )
 
 
 def customer_message(fake: FakeFront, conversation_id: str, text: str) -> dict:
@@ -61,6 +63,8 @@ def archive(fake: FakeFront, conversation_id: str) -> dict:
     return fake.event(event_type="archive", conversation_id=conversation_id, by=HUMAN)
 
 
-def send_customer_message(fake: FakeFront, webhook_url: str, app_secret: str, conversation_id: str, text: str) -> requests.Response:
+def send_customer_message(
+    fake: FakeFront, webhook_url: str, app_secret: str, conversation_id: str, text: str
+) -> requests.Response:
     """Add the message in Front's state, then tell Switchboard with a signed webhook."""
     return deliver(customer_message(fake, conversation_id, text), webhook_url, app_secret)

@@ -4,10 +4,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from webapp.db import db
+from webapp.forms import ButtonForm
 from webapp.models import IntegrationKind, Role, User, integration_of
 from webapp.security import admin_required, owned_or_404
 from webapp.settings import members
-from webapp.forms import ButtonForm
 from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, RoleForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -20,7 +20,9 @@ def index():
 
 @bp.get("/integrations/salesforce")
 def salesforce():
-    return render_template("settings/salesforce.html", integration=integration_of(current_user.organization_id, IntegrationKind.SALESFORCE))
+    return render_template(
+        "settings/salesforce.html", integration=integration_of(current_user.organization_id, IntegrationKind.SALESFORCE)
+    )
 
 
 def _render_organization(org_form=None, add_form=None, status=200):
