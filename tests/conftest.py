@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,3 +261,22 @@ def run_worker(*, allow_failures: bool = False) -> list:
         )
         raise AssertionError(f"{len(failed)} job(s) failed:\n{details}")
     return failed
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, every: float = 0.05):
+    """Poll ``condition`` until it returns something true, and return that; fail the test
+    saying what never happened once ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

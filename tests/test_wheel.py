@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from urllib.parse import urljoin
 import pytest
 import redis
 import requests
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 # The checkout's top-level data folders and the packages they ship as (pyproject.toml).
@@ -171,12 +172,6 @@ def test_the_installed_package_finds_its_files_inside_the_virtualenv(installed, 
     assert Path(found["instance"]) == venv / "var" / "webapp-instance"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _process_tree(pid: int) -> dict[int, str]:
     """Every live process below ``pid``, each with its start time (so a reused pid is not taken
     for the same process). RQ starts sessions of its own, so a process group would not do."""
@@ -218,7 +213,7 @@ def _wait_until(condition, timeout: float, every: float = 0.3):
 def test_the_installed_wheel_serves_switchboard_from_an_empty_directory(installed, redis_url, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("cwd")  # nothing of the checkout in it
     instance = tmp_path_factory.mktemp("inst")  # short: gunicorn's control socket lives here
-    port = _free_port()
+    port = free_port()
     env = _clean_environment()
     env.update(
         INSTANCE_PATH=str(instance),

@@ -147,3 +147,20 @@ def test_the_handoff_message_inside_and_outside_office_hours(world):
         == "We're away; back on Monday at 09:00 (Europe/Paris time)."
     )
     assert handoff_message(settings, Channel.PHONE, friday_night) == "Back to you shortly."  # phone is not affected
+
+
+def test_a_refusal_by_the_domain_is_shown_at_the_top_of_the_form_and_keeps_what_was_typed(admin, monkeypatch):
+    """The form's own checks pass, but the saved settings could not work (another admin
+    deleted the office hours a moment ago): the page says why, where the eye is, and saves nothing."""
+    from webapp.agent import settings as agent_settings
+    from webapp.models import SettingsError
+
+    def refuse(*args, **kwargs):
+        raise SettingsError("those office hours no longer exist")
+
+    monkeypatch.setattr(agent_settings, "save", refuse)
+    response = _post(admin, **{**FORM, "message_open": "Typed by the admin."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'role="alert">Not saved: those office hours no longer exist.' in page
+    assert "Typed by the admin." in page

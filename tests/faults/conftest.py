@@ -9,16 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import redis
 
+from tests.conftest import free_port, wait_for
 from tests.fakes.front import FakeFront, FrontServer
 
 # The Front fixtures: a fake Front on loopback and a connected organization.
@@ -28,16 +27,6 @@ from webapp.knowledge import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3
-
-
-def wait_for(condition, timeout: float, what: str, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class HoldingFront(FakeFront):
@@ -167,12 +156,6 @@ def workers(app, tmp_path):
     pool = Workers(app, tmp_path)
     yield pool
     pool.stop_all()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.faults.conftest import AI, wait_for
+from tests.conftest import wait_for
+from tests.faults.conftest import AI
 from webapp import journal
 from webapp.db import db
 from webapp.models import EventKind, JournalEntry, JournalStatus, SupportSession

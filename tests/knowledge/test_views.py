@@ -104,6 +104,7 @@ def test_the_ticketing_token_can_be_reused(admin, help_centers, integration):
         ({"knowledge_bases": []}, "Choose at least one Help Center."),
         ({"knowledge_bases": ["knb_forged"]}, "&#39;knb_forged&#39; is not a valid choice"),
         ({"start_date": "not a date"}, "Not a valid date value"),
+        ({"help_center_url": "ftp://help.acme.test"}, "Enter a web address starting with https://"),
     ],
 )
 def test_a_bad_form_is_refused_with_a_clear_error_and_saves_nothing(admin, help_centers, data, message):

@@ -7,6 +7,7 @@ from wtforms import (
     StringField,
     TextAreaField,
     URLField,
+    ValidationError,
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
@@ -53,6 +54,10 @@ class SourceSettingsForm(Form):
         description="Internal articles and drafts inform answers but are never quoted with a link.",
     )
     schedule = SelectField("Sync", choices=SCHEDULES, default="daily")
+
+    def validate_help_center_url(self, field):
+        if field.data and not field.data.lower().startswith(("https://", "http://")):
+            raise ValidationError("Enter a web address starting with https://")
 
 
 class FrontSourceForm(SourceSettingsForm):

@@ -49,7 +49,7 @@ def ticketing_token(organization_id: int) -> str:
 def token_for(source: KnowledgeSource) -> str:
     if source.use_ticketing_token:
         return ticketing_token(source.organization_id)
-    token = (source.credentials or {}).get(API_KEY)
+    token = source.credential(API_KEY)
     if not token:
         raise SourceError("This source has no API key.")
     return token

@@ -15,7 +15,15 @@ from webapp.forms import API_TOKEN_MESSAGE, ButtonForm, is_api_token
 from webapp.front import integration as front
 from webapp.knowledge import search, sources
 from webapp.knowledge.forms import ArticleForm, FrontSourceForm, SourceSettingsForm
-from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SourceSettings, SyncSchedule, SyncStatus
+from webapp.models import (
+    KnowledgeArticle,
+    KnowledgeSource,
+    SettingsError,
+    SourceKind,
+    SourceSettings,
+    SyncSchedule,
+    SyncStatus,
+)
 from webapp.security import admin_required, owned_or_404
 
 bp = Blueprint("knowledge", __name__)
@@ -96,6 +104,16 @@ def add_front_source():
     form.knowledge_bases.choices = _center_choices(centers)
     if not form.validate_on_submit():
         return _render_sources(form, centers, 400)
+    try:
+        settings = SourceSettings(
+            knowledge_bases=centers,
+            selected=form.knowledge_bases.data,
+            start_date=form.start_date.data.isoformat(),
+            help_center_url=form.help_center_url.data or None,
+        ).to_json()
+    except SettingsError as exc:
+        form.form_errors.append(f"Not saved: {exc}.")
+        return _render_sources(form, centers, 400)
     source = KnowledgeSource(
         organization_id=current_user.organization_id,
         kind=SourceKind.FRONT,
@@ -105,12 +123,7 @@ def add_front_source():
         allow_internal=form.allow_internal.data,
         schedule=SyncSchedule(form.schedule.data),
         status=SyncStatus.NEVER,
-        settings=SourceSettings(
-            knowledge_bases=centers,
-            selected=form.knowledge_bases.data,
-            start_date=form.start_date.data.isoformat(),
-            help_center_url=form.help_center_url.data or None,
-        ).to_json(),
+        settings=settings,
     )
     db.session.add(source)
     db.session.commit()
@@ -152,7 +165,7 @@ def _render_edit(source, form, status=200):
             source=source,
             form=form,
             counts=sources.counts_by_knowledge_base(source.id),
-            key_hint=secret_hint((source.credentials or {}).get(sources.API_KEY)),
+            key_hint=secret_hint(source.credential(sources.API_KEY)),
         ),
         status,
     )
@@ -164,15 +177,19 @@ def _save_source(source: KnowledgeSource):
     form.knowledge_bases.choices = _center_choices(source.knowledge_bases)
     if not form.validate_on_submit():
         return _render_edit(source, form, 400)
+    try:
+        source.options = replace(
+            source.options,
+            selected=tuple(form.knowledge_bases.data),
+            start_date=form.start_date.data.isoformat(),
+            help_center_url=form.help_center_url.data or None,
+        )
+    except SettingsError as exc:
+        form.form_errors.append(f"Not saved: {exc}.")
+        return _render_edit(source, form, 400)
     source.name = form.name.data.strip()
     source.allow_internal = form.allow_internal.data
     source.schedule = SyncSchedule(form.schedule.data)
-    source.options = replace(
-        source.options,
-        selected=tuple(form.knowledge_bases.data),
-        start_date=form.start_date.data.isoformat(),
-        help_center_url=form.help_center_url.data or None,
-    )
     removed = sources.remove_deselected(source)
     db.session.commit()
     flash(

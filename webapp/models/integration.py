@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.crypto import EncryptedJSON
 from webapp.db import Base, db
-from webapp.models.types import MutableJSON, UTCDateTime, enum_column, utcnow
+from webapp.models.types import HasCredentials, MutableJSON, UTCDateTime, enum_column, utcnow
 
 
 class IntegrationKind(StrEnum):
@@ -18,7 +18,7 @@ class IntegrationKind(StrEnum):
     LLM = "llm"
 
 
-class Integration(Base):
+class Integration(HasCredentials, Base):
     """One organization's settings for one remote system.
 
     ``settings`` holds what may be shown back on a page (the AI teammate, toggles); anything
@@ -39,20 +39,6 @@ class Integration(Base):
     webhook_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-    def credential(self, name: str) -> str | None:
-        """One stored secret (an API token, an app secret), or None when it is not set."""
-        return (self.credentials or {}).get(name) or None
-
-    def set_credential(self, name: str, value: str | None) -> None:
-        """Store a secret (encrypted with the rest), or forget it with None."""
-        if value is None:
-            if self.credentials:
-                self.credentials.pop(name, None)
-            return
-        if self.credentials is None:
-            self.credentials = {}
-        self.credentials[name] = value
 
 
 def integration_of(organization_id: int, kind: IntegrationKind) -> Integration | None:

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.crypto import EncryptedJSON
 from webapp.db import Base
-from webapp.models.types import JSONSettings, MutableJSON, SettingsError, UTCDateTime, enum_column, utcnow
+from webapp.models.types import (
+    HasCredentials,
+    JSONSettings,
+    MutableJSON,
+    SettingsError,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
 
 
 class SourceKind(StrEnum):
@@ -65,7 +73,7 @@ class SourceSettings(JSONSettings):
                 date.fromisoformat(self.start_date)
             except ValueError as exc:
                 raise SettingsError(f"the start date {self.start_date!r} is not a date") from exc
-        if self.help_center_url and not self.help_center_url.startswith(("https://", "http://")):
+        if self.help_center_url and not self.help_center_url.lower().startswith(("https://", "http://")):
             raise SettingsError("the Help Center address must start with https://")
 
     @property
@@ -73,7 +81,7 @@ class SourceSettings(JSONSettings):
         return date.fromisoformat(self.start_date) if self.start_date else None
 
 
-class KnowledgeSource(Base):
+class KnowledgeSource(HasCredentials, Base):
     """Where an organization's knowledge comes from, and how its last sync went."""
 
     __tablename__ = "knowledge_sources"

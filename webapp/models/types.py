@@ -20,6 +20,27 @@ JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 MutableJSON = MutableDict.as_mutable(JSON().with_variant(JSONB(), "postgresql"))
 
 
+class HasCredentials:
+    """For a model with an encrypted, in-place-editable ``credentials`` JSON column: the one way
+    to read and write one secret in it."""
+
+    credentials: dict | None
+
+    def credential(self, name: str) -> str | None:
+        """One stored secret (an API token, an app secret), or None when it is not set."""
+        return (self.credentials or {}).get(name) or None
+
+    def set_credential(self, name: str, value: str | None) -> None:
+        """Store a secret (encrypted with the rest), or forget it with None."""
+        if value is None:
+            if self.credentials:
+                self.credentials.pop(name, None)
+            return
+        if self.credentials is None:
+            self.credentials = {}
+        self.credentials[name] = value
+
+
 class SettingsError(ValueError):
     """A setting that cannot be saved; the message says why, in the admin's words."""
 
