@@ -274,6 +274,8 @@ def test_the_installed_wheel_serves_switchboard_from_an_empty_directory(installe
                 "email": "ada@example.com",
                 "password": "correct horse battery staple",
                 "confirm": "correct horse battery staple",
+                # The one-time token `switchboard serve` printed, which the set-up page requires.
+                "setup_token": (instance / "setup_token").read_text().strip(),
             },
             allow_redirects=False,
             timeout=10,

@@ -128,6 +128,9 @@ def from_environment(instance_path: Path) -> dict:
         # How long a killed worker's claims (its webhook event, its conversation) outlive it.
         # Renewed every third of it while a job runs, so it bounds only recovery, not job length.
         "WORKER_LEASE_SECONDS": max(3, parse_int(os.environ.get("WORKER_LEASE_SECONDS"), 30)),
+        # Proxies in front of the app whose X-Forwarded-For (and -Proto) are believed: the client's
+        # address is taken that many hops back. 0 believes none (nothing must be in front).
+        "TRUSTED_PROXY_HOPS": max(0, parse_int(os.environ.get("TRUSTED_PROXY_HOPS"), 0)),
         "HOST": os.environ.get("HOST", "127.0.0.1"),
         "PORT": parse_int(os.environ.get("PORT"), 5000),
         "WEB_CONCURRENCY": parse_int(os.environ.get("WEB_CONCURRENCY"), 2),

@@ -69,6 +69,9 @@ def _require_login():
     if _view_is_public():
         return None
     if current_user.is_authenticated:
+        # After an admin reset the password, nothing but choosing a new one (or logging out).
+        if current_user.must_change_password and request.endpoint != "auth.change_password":
+            return redirect(url_for("auth.change_password"))
         return None
     if not any_user_exists():
         return redirect(url_for("auth.setup"))
@@ -102,10 +105,13 @@ def _csrf_failed(error: CSRFError):
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    if not user_id.isdigit():
+def _load_user(session_token: str):
+    """The user whose current session token the session or remember cookie carries (see
+    User.get_id). A rotated token, a removed or a deactivated user is nobody."""
+    if not isinstance(session_token, str) or not session_token or len(session_token) > 64:
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    return user if user is not None and user.active else None
 
 
 def init_app(app: Flask) -> None:

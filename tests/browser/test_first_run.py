@@ -2,8 +2,9 @@
 
 import pytest
 
-from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ConsoleWatcher, log_in
+from tests.conftest import PASSWORD, instance_file
+from webapp.models import Role
 
 pytestmark = pytest.mark.browser
 
@@ -18,9 +19,13 @@ SETTINGS_PAGES = [
 ]
 
 
-def test_setup_login_inbox_and_every_settings_page_without_console_errors(page, live_server):
+def test_setup_login_inbox_and_every_settings_page_without_console_errors(app, page, live_server):
     page.goto("/")
     assert page.url.endswith("/setup")
+    # The link `switchboard serve` prints carries the set-up token the page wrote into the instance folder.
+    token = instance_file(app, "setup_token").read_text().strip()
+    page.goto(f"/setup?token={token}")
+    assert page.get_by_label("Set-up token").input_value() == token
     page.get_by_label("Organization name").fill("Acme Support")
     page.get_by_label("Your name").fill("Ada Lovelace")
     page.get_by_label("Email").fill("ada@example.com")
@@ -29,6 +34,7 @@ def test_setup_login_inbox_and_every_settings_page_without_console_errors(page, 
     page.get_by_role("button", name="Create organization").click()
     page.wait_for_url("**/settings/ticketing/front")
     assert "Welcome to Switchboard" in page.content()
+    assert not instance_file(app, "setup_token").exists()  # used once
 
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login")
@@ -62,4 +68,39 @@ def test_an_admin_adds_a_member_in_the_browser(page, owner):
     page.get_by_role("button", name="Add member").click()
     assert page.get_by_text("Mo Member can now log in as mo@example.com.").is_visible()
     assert page.get_by_role("cell", name="mo@example.com").is_visible()
+    assert page.console.errors == []
+
+
+def test_an_admin_resets_a_password_and_the_member_chooses_a_new_one_in_the_browser(
+    page, browser, live_server, world, owner
+):
+    world.user(owner.organization, Role.MEMBER, email="mo@example.com", name="Mo")
+    temporary, chosen = "temporary password 4 mo", "mo's very own passphrase"
+    log_in(page, owner.email)
+    page.goto("/settings/organization")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Reset the password of Mo? ..."
+    page.get_by_label("A new password for Mo").fill(temporary)
+    page.get_by_role("button", name="Reset password").click()
+    assert page.get_by_text("Mo's password is reset").is_visible()
+
+    context = browser.new_context(base_url=live_server)  # Mo's own browser
+    try:
+        mo = context.new_page()
+        mo.set_default_timeout(15_000)
+        watcher = ConsoleWatcher(mo)
+        mo.goto("/login")
+        mo.get_by_label("Email").fill("mo@example.com")
+        mo.get_by_label("Password").fill(temporary)
+        mo.get_by_role("button", name="Log in").click()
+        mo.wait_for_url("**/account/password")
+        assert mo.get_by_text("An admin reset your password").is_visible()
+        mo.get_by_label("Current password").fill(temporary)
+        mo.get_by_label("New password", exact=True).fill(chosen)
+        mo.get_by_label("Confirm new password").fill(chosen)
+        mo.get_by_role("button", name="Change password").click()
+        mo.wait_for_url("**/inbox")
+        assert mo.get_by_text("Your password is changed").is_visible()
+        assert watcher.errors == []
+    finally:
+        context.close()
     assert page.console.errors == []

@@ -18,6 +18,13 @@ class SetupForm(Form):
     confirm = PasswordField(
         "Confirm password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
     )
+    setup_token = StringField(
+        "Set-up token",
+        validators=[DataRequired(), Length(max=200)],
+        description="In the set-up link that switchboard serve prints when it starts, and in the file "
+        "setup_token in the instance folder: it proves you run this server.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
 
 
 class LoginForm(Form):
@@ -26,3 +33,24 @@ class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     remember = BooleanField("Keep me logged in on this device")
+
+
+class ChangePasswordForm(Form):
+    unchecked_fields = ("current_password",)
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=PASSWORD_RULES,
+        description="At least 12 characters.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )

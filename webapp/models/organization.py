@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, true, update
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false, true, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import Base
-from webapp.models.types import UTCDateTime, enum_column, utcnow
+from webapp.models.types import MutableJSON, UTCDateTime, enum_column, utcnow
 
 
 class Organization(Base):
@@ -45,8 +46,30 @@ class Role(StrEnum):
     MEMBER = "member"
 
 
+class Installation(Base):
+    """The first-run claim: a single row, written in the transaction that creates the first
+    organization. Its fixed primary key lets exactly one concurrent set-up commit (the others
+    fail on the key, on SQLite and PostgreSQL alike); it goes with that organization."""
+
+    __tablename__ = "installation"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=1)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, Base):
     __tablename__ = "users"
+    # AUTOINCREMENT: on SQLite a removed user's id is never handed to the next new user.
+    # (PostgreSQL's sequences never reuse an id anyway.)
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
@@ -57,8 +80,23 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the session and the "keep me logged in" cookie carry instead of the id (see get_id):
+    # replacing it ends every login of this user at once.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # Set when an admin resets the password: the next login must choose a new one first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organization: Mapped[Organization] = relationship(back_populates="users")
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: a random token rather than the row id, so a session or
+        remember cookie stops working once the token is rotated (logout, "Log out everywhere", a
+        password or role change) or the user is removed, and never names another user."""
+        return self.session_token
+
+    def rotate_session_token(self) -> None:
+        """End every session and remember cookie of this user (committed by the caller)."""
+        self.session_token = new_session_token()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -71,6 +109,12 @@ class User(UserMixin, Base):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+
+    def change_password(self, password: str, *, must_change: bool = False) -> None:
+        """A new password logs out every device (the caller logs the current one in again)."""
+        self.set_password(password)
+        self.must_change_password = must_change
+        self.rotate_session_token()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

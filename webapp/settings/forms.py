@@ -33,3 +33,11 @@ class AddMemberForm(Form):
 
 class RoleForm(Form):
     role = SelectField("Role", choices=_role_choices())
+
+
+class ResetPasswordForm(Form):
+    password = PasswordField(
+        "Temporary password",
+        validators=PASSWORD_RULES,
+        description="They must choose a new one at their next login.",
+    )

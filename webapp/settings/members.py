@@ -34,7 +34,8 @@ def add_member(organization: Organization, actor: User, *, name: str, email: str
     email = email.strip().lower()
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise MembershipError(f"{email} already has a Switchboard account.")
-    user = User(organization_id=organization.id, name=name.strip(), email=email, role=role)
+    # The admin chose the password, so it is temporary: the member picks their own at first login.
+    user = User(organization_id=organization.id, name=name.strip(), email=email, role=role, must_change_password=True)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
@@ -46,7 +47,19 @@ def change_role(actor: User, member: User, role: Role) -> None:
     _check_can_touch(actor, role)
     if member.role == Role.OWNER and role != Role.OWNER and _owner_count(member.organization_id) <= 1:
         raise MembershipError("An organization needs at least one owner: make someone else owner first.")
-    member.role = role
+    if role != member.role:
+        member.role = role
+        member.rotate_session_token()  # logins made under the old role end with it
+    db.session.commit()
+
+
+def reset_password(actor: User, member: User, password: str) -> None:
+    """Set a temporary password that the member must replace at their next login; every login
+    they have now ends."""
+    _check_can_touch(actor, member.role)
+    if member.id == actor.id:
+        raise MembershipError("Change your own password on your password page, not here.")
+    member.change_password(password, must_change=True)
     db.session.commit()
 
 
@@ -56,6 +69,8 @@ def remove_member(actor: User, member: User) -> None:
         raise MembershipError("You cannot remove yourself; ask another admin.")
     if member.role == Role.OWNER and _owner_count(member.organization_id) <= 1:
         raise MembershipError("An organization needs at least one owner.")
+    # The row, and with it the session token every cookie of theirs names, is gone at once; user
+    # ids are never reused (AUTOINCREMENT on SQLite), so no cookie can come to name someone else.
     db.session.delete(member)
     db.session.commit()
 

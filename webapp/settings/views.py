@@ -3,12 +3,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from webapp.auth.logins import keep_logged_in
 from webapp.db import db
 from webapp.forms import ButtonForm
 from webapp.models import IntegrationKind, Role, User, integration_of
 from webapp.security import admin_required, owned_or_404
 from webapp.settings import members
-from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, RoleForm
+from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, ResetPasswordForm, RoleForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -93,7 +94,30 @@ def change_role(user_id: int):
     except members.MembershipError as exc:
         flash(str(exc), "error")
     else:
+        if member.id == current_user.id:  # their own role: this session goes on, the others end
+            keep_logged_in(member)
         flash(f"{member.name} is now {member.role.value}.", "success")
+    return redirect(url_for("settings.organization"))
+
+
+@bp.post("/organization/members/<int:user_id>/password")
+@admin_required
+def reset_password(user_id: int):
+    member = owned_or_404(User, user_id)
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.password.errors) or "Type a temporary password.", "error")
+        return redirect(url_for("settings.organization"))
+    try:
+        members.reset_password(current_user, member, form.password.data)
+    except members.MembershipError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(
+            f"{member.name}'s password is reset and they are logged out everywhere. Share the temporary "
+            "password with them: they must choose a new one at their next login.",
+            "success",
+        )
     return redirect(url_for("settings.organization"))
 
 
