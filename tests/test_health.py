@@ -2,12 +2,21 @@ from sqlalchemy import create_engine
 
 from tests.conftest import unreachable_redis
 from webapp.db import db
+from webapp.models import JournalEntry, JournalStatus
+
+NOTHING_RUNNING = {
+    "status": "ok",
+    "checks": {"database": "ok", "redis": "ok"},
+    "processes": {"web": "up", "workers": 0, "scheduler": "down"},
+    "journal": {"pending": 0, "failed": 0},
+    "workers": 0,
+}
 
 
 def test_healthz_is_public_and_ok_when_both_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "workers": 0}
+    assert response.json == NOTHING_RUNNING  # no worker, no scheduler: visible, but not a 503
 
 
 def test_healthz_counts_the_running_workers(app, client):
@@ -19,9 +28,51 @@ def test_healthz_counts_the_running_workers(app, client):
     worker = Worker(worker_queues(), connection=redis_server.connection())
     worker.register_birth()
     try:
-        assert client.get("/healthz").json["workers"] == 1
+        health = client.get("/healthz").json
+        assert health["workers"] == 1 and health["processes"]["workers"] == 1
     finally:
         worker.register_death()
+    assert client.get("/healthz").json["workers"] == 0
+
+
+def test_a_killed_worker_stops_counting_once_its_registration_runs_out(app, client):
+    from rq import Worker
+
+    from webapp import redis_server
+    from webapp.queue import worker_queues
+
+    alive, killed = (Worker(worker_queues(), connection=redis_server.connection()) for _ in range(2))
+    alive.register_birth()
+    killed.register_birth()
+    redis_server.connection().delete(killed.key)  # what its expiry does once it stops renewing it
+    try:
+        assert client.get("/healthz").json["processes"]["workers"] == 1
+    finally:
+        alive.register_death()
+        killed.register_death()
+
+
+def test_healthz_says_the_scheduler_is_up_while_one_holds_the_lease(app, client):
+    from webapp.schedule import build_scheduler
+
+    scheduler = build_scheduler()
+    assert scheduler.hold_leadership()
+    assert client.get("/healthz").json["processes"]["scheduler"] == "up"
+    scheduler.resign()
+    assert client.get("/healthz").json["processes"]["scheduler"] == "down"
+
+
+def test_healthz_counts_pending_and_failed_journal_rows(world, client):
+    organization = world.organization()
+    statuses = [JournalStatus.PENDING] * 3 + [JournalStatus.FAILED] * 2 + [JournalStatus.DONE, JournalStatus.PROCESSING]
+    for n, status in enumerate(statuses):
+        row = JournalEntry(organization_id=organization.id, source="front", external_id=f"evt_{n}", payload="{}")
+        row.status = status
+        db.session.add(row)
+    db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["journal"] == {"pending": 3, "failed": 2}
 
 
 def test_healthz_says_503_when_redis_is_unreachable(app, client):
@@ -30,6 +81,10 @@ def test_healthz_says_503_when_redis_is_unreachable(app, client):
     assert response.status_code == 503
     assert response.json["checks"]["database"] == "ok"
     assert response.json["checks"]["redis"].startswith("error")
+    # Who is running is unknown without Redis; the journal, in the database, still counts.
+    assert response.json["processes"] == {"web": "up", "workers": None, "scheduler": None}
+    assert response.json["workers"] is None
+    assert response.json["journal"] == {"pending": 0, "failed": 0}
 
 
 def test_healthz_says_503_when_the_database_is_unreachable(app, client):
@@ -43,3 +98,5 @@ def test_healthz_says_503_when_the_database_is_unreachable(app, client):
         db.session.configure(bind=good)
     assert response.status_code == 503
     assert response.json["checks"]["database"].startswith("error")
+    assert response.json["journal"] is None
+    assert response.json["processes"]["workers"] == 0

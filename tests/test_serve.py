@@ -31,15 +31,21 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
         while time.monotonic() < deadline and process.poll() is None:
             try:
                 health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                if health.json()["workers"]:
-                    break  # the RQ worker is up too
+                if health.json()["workers"] and health.json()["processes"]["scheduler"] == "up":
+                    break  # the RQ worker and the scheduler are up too
             except requests.RequestException:  # not listening yet, or still starting up
                 pass
             time.sleep(0.3)
         if health is None:
             process.terminate()
             pytest.fail("the web server never answered:\n" + process.communicate(timeout=30)[0])
-        assert health.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "workers": 1}
+        assert health.json() == {
+            "status": "ok",
+            "checks": {"database": "ok", "redis": "ok"},
+            "processes": {"web": "up", "workers": 1, "scheduler": "up"},
+            "journal": {"pending": 0, "failed": 0},
+            "workers": 1,
+        }
         assert (
             requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=2)
             .headers["Location"]
@@ -105,3 +111,126 @@ def test_of_two_scheduler_processes_one_enqueues_and_the_other_takes_over_when_i
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
+
+
+# -- how serve keeps its children running (small stand-in children, a fast restart policy) ------
+
+SUPERVISE = """
+import json, logging, os, sys
+import click
+from webapp.cli import Child, RestartPolicy, _supervise
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+children = [Child(name, command) for name, command in json.loads(sys.argv[1])]
+try:
+    _supervise(children, dict(os.environ), RestartPolicy(**json.loads(sys.argv[2])))
+except click.ClickException as exc:
+    exc.show()
+    sys.exit(exc.exit_code)
+"""
+
+# Notes its pid in a file, optionally starts a child of its own (noting that one's too), and sleeps.
+STAND_IN = """
+import os, subprocess, sys, time
+pids, children = sys.argv[1], sys.argv[2:]
+if children:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    with open(children[0], "a") as f:
+        f.write(f"{child.pid}\\n")
+with open(pids, "a") as f:
+    f.write(f"{os.getpid()}\\n")
+time.sleep(600)
+"""
+
+
+def _supervisor(children: dict[str, list[str]], **policy) -> subprocess.Popen:
+    import json
+
+    return subprocess.Popen(
+        [sys.executable, "-c", SUPERVISE, json.dumps(list(children.items())), json.dumps(policy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _pids(path) -> list[int]:
+    return [int(line) for line in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _wait_until(condition, timeout: float, what: str, output: Output) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}:\n" + "".join(output.lines))
+
+
+def test_a_killed_child_is_started_again_with_what_it_started_stopped_and_the_others_left_alone(tmp_path):
+    web, worker, horses = tmp_path / "web.pids", tmp_path / "worker.pids", tmp_path / "horses.pids"
+    supervisor = _supervisor(
+        {
+            "web server": [sys.executable, "-c", STAND_IN, str(web)],
+            "worker": [sys.executable, "-c", STAND_IN, str(worker), str(horses)],
+        },
+        first_delay=0.2,
+    )
+    output = Output(supervisor)
+    try:
+        _wait_until(lambda: _pids(web) and _pids(worker) and _pids(horses), 30, "both children", output)
+        [killed], [horse] = _pids(worker), _pids(horses)
+        os.kill(killed, signal.SIGKILL)
+        _wait_until(lambda: len(_pids(worker)) == 2, 30, "the worker to be started again", output)
+        _wait_until(lambda: not _alive(horse), 30, "what the killed worker started to be stopped", output)
+        output.wait_for(f"the worker (pid {killed}) was killed by SIGKILL after")
+        assert len(_pids(web)) == 1  # the web server was not touched
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.wait(timeout=30)
+    output.thread.join(timeout=10)
+    assert supervisor.returncode == 0, "".join(output.lines)
+    everything = _pids(web) + _pids(worker) + _pids(horses)
+    _wait_until(lambda: not any(_alive(pid) for pid in everything), 10, "every process to be gone", output)
+
+
+def test_a_child_that_fails_as_it_starts_stops_everything_with_its_reason(tmp_path):
+    web = tmp_path / "web.pids"
+    broken = "import sys; sys.exit('bad setting: SCHEDULER_EVERY is not a number')"
+    supervisor = _supervisor(
+        {"web server": [sys.executable, "-c", STAND_IN, str(web)], "scheduler": [sys.executable, "-c", broken]},
+        first_delay=0.05,
+        give_up_after=3,
+    )
+    output, _ = supervisor.communicate(timeout=60)
+    assert supervisor.returncode == 1, output
+    assert "the scheduler cannot start: 3 times in a row it stopped within 10 s of starting" in output
+    assert "bad setting: SCHEDULER_EVERY is not a number" in output.rpartition("cannot start")[2]
+    assert output.count("starting it again") == 2
+    [pid] = _pids(web)
+    assert not _alive(pid)
+
+
+def test_a_former_leader_that_lost_the_lease_waits_like_a_standby(app):
+    from datetime import timedelta
+
+    from rq.utils import now
+
+    from webapp import redis_server
+    from webapp.schedule import BEAT_SECONDS, LEADER_KEY, build_scheduler
+
+    first, second = build_scheduler(), build_scheduler()
+    assert first.enqueue_jobs()
+    redis_server.connection().delete(LEADER_KEY)  # its lease ran out (a pause, a Redis outage)
+    assert second.enqueue_jobs()
+    for cron in first.get_jobs():
+        cron.next_enqueue_time = now() - timedelta(seconds=5)  # its jobs are due again
+    assert first.enqueue_jobs() == [] and not first.leading
+    assert first.calculate_sleep_interval() == BEAT_SECONDS  # not 0: no tight loop asking for the lease

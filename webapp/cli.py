@@ -5,11 +5,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -20,12 +24,14 @@ from flask.cli import FlaskGroup, with_appcontext
 from webapp import config, migrations
 from webapp.crypto import rotate_all
 
+log = logging.getLogger(__name__)
+
 
 @click.command("serve")
 @click.option("--workers", type=int, default=None, help="RQ worker processes (default: WORKERS or 1).")
 @with_appcontext
 def serve(workers: int | None) -> None:
-    """Upgrade the database, then run the web server, workers and scheduler together."""
+    """Upgrade the database, then run the web server, workers and scheduler, restarting any that exits."""
     app = current_app
     migrations.upgrade()
     env = os.environ.copy()
@@ -34,13 +40,21 @@ def serve(workers: int | None) -> None:
     env["INSTANCE_PATH"] = app.instance_path
     python = sys.executable
     bind = f"{app.config['HOST']}:{app.config['PORT']}"
-    commands = [
-        web_command(bind, app.config["WEB_CONCURRENCY"], Path(app.instance_path)),
-        [python, "-m", "webapp.cli", "scheduler"],
+    children = [
+        Child("web server", web_command(bind, app.config["WEB_CONCURRENCY"], Path(app.instance_path))),
+        Child("scheduler", [python, "-m", "webapp.cli", "scheduler"]),
     ]
-    commands += [[python, "-m", "webapp.cli", "worker"]] * (workers or app.config["WORKERS"])
+    count = workers or app.config["WORKERS"]
+    children += [
+        Child(f"worker {n}" if count > 1 else "worker", [python, "-m", "webapp.cli", "worker"])
+        for n in range(1, count + 1)
+    ]
     click.echo(f"Switchboard on {app.config['PUBLIC_URL']} (listening on {bind}); Ctrl+C stops it.")
-    _supervise([subprocess.Popen(command, env=env) for command in commands])
+    from webapp.auth.setup_token import pending_setup_url
+
+    if setup_url := pending_setup_url():  # first run: only whoever sees this console can set it up
+        click.echo(f"Set it up at {setup_url}")
+    _supervise(children, env)
 
 
 def web_command(bind: str, workers: int, instance_path: Path, wsgi_app: str = "app:app") -> list[str]:
@@ -64,49 +78,201 @@ def web_command(bind: str, workers: int, instance_path: Path, wsgi_app: str = "a
     ]
 
 
-def _supervise(processes: list[subprocess.Popen]) -> None:
-    """Run until Ctrl+C, SIGTERM or any child exits; then stop them all."""
-    stopping = False
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    def stop(_signum, _frame):
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How ``switchboard serve`` keeps its children running.
+
+    A child that exits is started again after ``first_delay`` seconds, the delay doubling with
+    each exit in a row up to ``longest_delay`` and starting over once the child has stayed up
+    ``stable_after`` seconds. A child that exits ``give_up_after`` times in a row, each within
+    ``quick_exit`` seconds of starting, cannot start (a bad setting, a port in use): serve then
+    stops everything and exits non-zero with the child's last words.
+    """
+
+    first_delay: float = 1.0
+    longest_delay: float = 30.0
+    stable_after: float = 60.0
+    quick_exit: float = 10.0
+    give_up_after: int = 5
+    stop_within: float = 20.0  # at Ctrl+C or SIGTERM; then what still runs is killed
+    leftovers_within: float = 5.0  # what a dead child left running, before it is killed
+
+
+@dataclass
+class Child:
+    """A process ``switchboard serve`` keeps running, named as its log lines call it."""
+
+    name: str
+    command: list[str]
+    process: subprocess.Popen | None = None
+    group: int | None = None  # its process group: it, and whatever it started
+    started_at: float = 0.0
+    exited_at: float = 0.0
+    restart_at: float = 0.0
+    delay: float = 0.0
+    quick_exits: int = 0
+    last_words: deque[str] = field(default_factory=deque)
+    relay: threading.Thread | None = None  # passes its stderr on
+
+
+def _supervise(children: list[Child], env: dict[str, str], policy: RestartPolicy = RestartPolicy()) -> None:
+    """Run the children until Ctrl+C or SIGTERM, starting again any that exits (see
+    :class:`RestartPolicy`), then stop them all. A child that cannot start stops everything
+    with a :class:`click.ClickException` that says why.
+
+    Each child runs in a process group of its own, so that what it started (gunicorn's
+    workers, RQ's scheduler) is stopped with it, even when it was killed. Its stderr passes
+    through here, keeping its last lines for the message.
+    """
+    signals: list[int] = []
+
+    def stop(signum, _frame):
+        signals.append(signum)
+
+    # SIGHUP too: the terminal closing no longer reaches the children, in groups of their own.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+    broken = None
     try:
-        while not stopping and all(p.poll() is None for p in processes):
-            time.sleep(0.5)
+        for child in children:
+            child.delay = policy.first_delay
+            _start(child, env)
+        while not signals and broken is None:
+            for child in children:
+                if child.process is not None:
+                    if child.process.poll() is not None and (broken := _exited(child, policy)):
+                        break
+                elif time.monotonic() >= child.restart_at and _leftovers_gone(child, policy):
+                    _start(child, env)
+            time.sleep(0.2)
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + 20
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-    failed = [p for p in processes if p.returncode not in (0, -signal.SIGTERM)]
-    if failed and not stopping:
-        raise SystemExit(1)
+        _stop_all(children, policy)
+    if broken:
+        raise click.ClickException(broken)
+
+
+def _start(child: Child, env: dict[str, str]) -> None:
+    process = subprocess.Popen(child.command, env=env, stderr=subprocess.PIPE, process_group=0)
+    child.process, child.group, child.started_at = process, process.pid, time.monotonic()
+    child.last_words = deque(maxlen=20)
+    child.relay = threading.Thread(target=_relay, args=(process.stderr, child.last_words), daemon=True)
+    child.relay.start()
+    log.info("started the %s (pid %d)", child.name, process.pid)
+
+
+def _relay(stream, last_words: deque[str]) -> None:
+    """Pass a child's stderr on to ours, line by line, keeping the last lines."""
+    sink = getattr(sys.stderr, "buffer", None)
+    for line in iter(stream.readline, b""):
+        last_words.append(line.decode(errors="replace").rstrip())
+        try:
+            if sink is not None:
+                sink.write(line)
+                sink.flush()
+            else:
+                sys.stderr.write(line.decode(errors="replace"))
+                sys.stderr.flush()
+        except (OSError, ValueError):  # our stderr is gone; keep draining the child's
+            pass
+    stream.close()
+
+
+def _exited(child: Child, policy: RestartPolicy) -> str | None:
+    """Note that ``child`` exited and when to start it again; or, when it cannot start, why."""
+    process = child.process
+    now = time.monotonic()
+    lasted = now - child.started_at
+    child.process, child.exited_at = None, now
+    _signal_group(child.group, signal.SIGTERM)  # whatever it left running
+    child.relay.join(timeout=0.5)  # its last lines, on their way through the pipe
+    if process.returncode < 0:
+        how = f"was killed by {signal.Signals(-process.returncode).name}"
+    else:
+        how = f"exited with status {process.returncode}"
+    if lasted >= policy.stable_after:
+        child.delay = policy.first_delay
+    child.quick_exits = child.quick_exits + 1 if lasted < policy.quick_exit else 0
+    if child.quick_exits >= policy.give_up_after:
+        words = "\n".join(f"  {line}" for line in [line for line in child.last_words if line.strip()][-8:])
+        log.error("the %s (pid %d) %s after %.1f s; giving up", child.name, process.pid, how, lasted)
+        return (
+            f"the {child.name} cannot start: {child.quick_exits} times in a row it stopped within "
+            f"{policy.quick_exit:g} s of starting; the last time it {how}"
+            + (f", saying:\n{words}" if words else " without a word")
+        )
+    child.restart_at = now + child.delay
+    log.warning(
+        "the %s (pid %d) %s after %.1f s; starting it again in %g s", child.name, process.pid, how, lasted, child.delay
+    )
+    child.delay = min(child.delay * 2, policy.longest_delay)
+    return None
+
+
+def _leftovers_gone(child: Child, policy: RestartPolicy) -> bool:
+    """Whether what the child's last run left running (asked to stop as it died) has gone;
+    past ``leftovers_within`` it is killed. A web worker still holding the port, or RQ's
+    scheduler still holding its lock, would keep the new run from starting cleanly."""
+    if not _signal_group(child.group, 0):
+        return True
+    if time.monotonic() - child.exited_at < policy.leftovers_within:
+        return False
+    log.warning("killing what the %s left running", child.name)
+    _signal_group(child.group, signal.SIGKILL)
+    return True
+
+
+def _signal_group(group: int | None, signum: int) -> bool:
+    """Signal a process group; False when it has no process left (signal 0 only asks)."""
+    if group is None:
+        return False
+    try:
+        os.killpg(group, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _stop_all(children: list[Child], policy: RestartPolicy) -> None:
+    """SIGTERM every running child, wait up to ``stop_within`` seconds (a second Ctrl+C or
+    SIGTERM cuts it short), then kill whatever is left, their own children included."""
+    again: list[int] = []
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, lambda signum, _frame: again.append(signum))
+    running = [child for child in children if child.process is not None and child.process.poll() is None]
+    if running:
+        log.info("stopping the %s (Ctrl+C again kills them at once)", ", ".join(child.name for child in running))
+    for child in running:
+        child.process.terminate()
+    deadline = time.monotonic() + policy.stop_within
+    while not again and time.monotonic() < deadline and any(child.process.poll() is None for child in running):
+        time.sleep(0.1)
+    for child in running:
+        if child.process.poll() is None:
+            log.warning("the %s (pid %d) did not stop in time; killing it", child.name, child.process.pid)
+    for child in children:
+        _signal_group(child.group, signal.SIGKILL)
+    for child in running:
+        child.process.wait()
 
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
 @with_appcontext
 def worker(burst: bool) -> None:
-    """Run one RQ worker on every queue, in priority order."""
-    from webapp.queue import make_worker, preload
+    """Run one RQ worker on every queue, in priority order; it waits out Redis outages."""
+    from webapp.queue import preload, run_worker
 
     preload()
-    make_worker().work(burst=burst, with_scheduler=True)
+    run_worker(burst=burst)
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler() -> None:
-    """Enqueue the periodic jobs (run exactly one of these)."""
+    """Enqueue the periodic jobs (one enqueues, others wait as standbys); it waits out Redis outages."""
     from webapp.schedule import build_scheduler
 
     build_scheduler().start()

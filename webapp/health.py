@@ -1,15 +1,22 @@
-"""``GET /healthz``: whether this process can reach its database and Redis, and how many job
-workers are running (with none, webhooks are journalled but nobody answers them)."""
+"""``GET /healthz``: whether this process can reach its database and Redis (503 when it cannot),
+which of Switchboard's processes are up, and how many webhooks wait in the journal.
+
+With no job worker, webhooks are journalled but nobody answers them; with no scheduler, nothing
+sweeps the journal; neither makes the answer 503 (this web server is fine), but both show.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from redis.exceptions import RedisError
-from sqlalchemy import text
+from rq import worker_registration
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import redis_server
 from webapp.db import db
+from webapp.models import JournalEntry, JournalStatus
+from webapp.schedule import LEADER_KEY
 from webapp.security import public
 
 bp = Blueprint("health", __name__)
@@ -33,12 +40,44 @@ def check_redis() -> str:
 
 
 def running_workers() -> int | None:
-    from rq import Worker
-
+    """Registered job workers that are still alive: a worker's key runs out when it stops
+    renewing it (``WORKER_TTL_SECONDS``), so a killed worker drops out within two minutes,
+    though RQ's registry lists it until its next clean-up."""
+    connection = redis_server.connection()
     try:
-        return Worker.count(connection=redis_server.connection())
+        keys = sorted(worker_registration.get_keys(connection=connection))
+        if not keys:
+            return 0
+        with connection.pipeline(transaction=False) as pipeline:
+            for key in keys:
+                pipeline.exists(key)
+            return sum(pipeline.execute())
     except (RedisError, OSError):
         return None
+
+
+def scheduler_state() -> str | None:
+    """The scheduler is up while one holds the leader lease (renewed every few seconds)."""
+    try:
+        return "up" if redis_server.connection().exists(LEADER_KEY) else "down"
+    except (RedisError, OSError):
+        return None
+
+
+def journal_counts() -> dict[str, int] | None:
+    """Webhooks waiting for a worker (pending) and given up on (failed), in one query."""
+    wanted = (JournalStatus.PENDING, JournalStatus.FAILED)
+    try:
+        rows = db.session.execute(
+            select(JournalEntry.status, func.count())
+            .where(JournalEntry.status.in_(wanted))
+            .group_by(JournalEntry.status)
+        ).all()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
+    counts = {JournalStatus(status): count for status, count in rows}
+    return {status.value: counts.get(status, 0) for status in wanted}
 
 
 @bp.get("/healthz")
@@ -46,9 +85,13 @@ def running_workers() -> int | None:
 def healthz():
     checks = {"database": check_database(), "redis": check_redis()}
     healthy = all(state == "ok" for state in checks.values())
+    redis_up = checks["redis"] == "ok"
+    workers = running_workers() if redis_up else None
     body = {
         "status": "ok" if healthy else "unavailable",
         "checks": checks,
-        "workers": running_workers() if healthy else None,
+        "processes": {"web": "up", "workers": workers, "scheduler": scheduler_state() if redis_up else None},
+        "journal": journal_counts() if checks["database"] == "ok" else None,
+        "workers": workers,  # as before "processes" said it (scripts and benchmarks read it)
     }
     return body, (200 if healthy else 503)

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
+import signal
+import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Retry, SimpleWorker
+from rq.exceptions import StopRequested
 from rq.job import Job
 
 from webapp import redis_server
@@ -160,8 +169,141 @@ def make_worker() -> SimpleWorker:
     its own app context and database session (``job``), its time limit is still enforced
     (SIGALRM), and if the worker dies mid-job the job's leases run out and it is taken back
     (``webapp.leases``).
+
+    It waits for jobs on :class:`ListeningQueue`, so losing Redis ends its loop (see
+    :func:`run_worker`), and it beats every ``WORKER_TTL_SECONDS - 15`` seconds while idle, so
+    the registration of a worker that was killed runs out within two minutes (``/healthz``).
     """
-    return SimpleWorker(worker_queues(), connection=redis_server.connection())
+    return SimpleWorker(
+        list(QUEUES),
+        connection=redis_server.connection(),
+        queue_class=ListeningQueue,
+        worker_ttl=WORKER_TTL_SECONDS,
+    )
+
+
+# -- a worker that outlives Redis outages ------------------------------------------------------
+
+# Redis is unreachable (stopped, restarting, cut off), as opposed to a command being wrong.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+# An idle worker renews its registration every WORKER_TTL_SECONDS - 15 seconds, and a killed
+# one drops out WORKER_TTL_SECONDS + 60 seconds after its last renewal (RQ's 420 took 8 minutes).
+WORKER_TTL_SECONDS = 60
+
+# A process waiting for Redis tries it again after 1 s, then 2, 4, 8, and every 10 s after that.
+REDIS_RETRY_FIRST = 1.0
+REDIS_RETRY_LONGEST = 10.0
+
+log = logging.getLogger(__name__)
+
+
+class RedisWentAway(SystemExit):
+    """The worker lost Redis while it waited for a job. RQ lets a SystemExit through its loop
+    (tearing the worker down on the way), so :func:`run_worker` gets it, not RQ's own retry."""
+
+
+class ListeningQueue(Queue):
+    """The queues as the worker listens to them. RQ would retry a lost connection in place,
+    logging every try, and carry on unregistered once Redis came back empty (``/healthz``
+    would count no worker); instead the worker's loop ends, and :func:`run_worker` takes over."""
+
+    @classmethod
+    def dequeue_any(cls, *args: Any, **kwargs: Any):
+        try:
+            return super().dequeue_any(*args, **kwargs)
+        except REDIS_DOWN as exc:
+            raise RedisWentAway(f"Redis went away: {exc}") from exc
+
+
+def redis_answers(connection: Redis) -> bool:
+    try:
+        return bool(connection.ping())
+    except REDIS_DOWN:
+        return False
+
+
+def wait_for_redis(connection: Redis, error: BaseException, who: str) -> None:
+    """Return once Redis answers. If it does not at once, say so once, try again with backoff
+    (``REDIS_RETRY_FIRST`` doubling to ``REDIS_RETRY_LONGEST``) and say when it is back. A
+    signal handler that raises (Ctrl+C, SIGTERM) ends the wait."""
+    if redis_answers(connection):
+        return  # a dropped connection, not an outage
+    log.warning("%s: Redis is unreachable (%s); waiting for it to come back", who, error)
+    began, delay = time.monotonic(), REDIS_RETRY_FIRST
+    while True:
+        time.sleep(delay)
+        if redis_answers(connection):
+            log.warning("%s: Redis answers again after %.0f s; carrying on", who, time.monotonic() - began)
+            return
+        delay = min(delay * 2, REDIS_RETRY_LONGEST)
+
+
+def run_worker(burst: bool = False) -> None:
+    """``switchboard worker``: a worker (:func:`make_worker`) that outlives Redis outages.
+
+    When Redis goes away (at start, while waiting for a job, while recording one), the worker
+    stops and this waits for Redis to answer again, then starts a fresh worker: registered again
+    (a restarted Redis has forgotten the old one), with its own scheduler for retries, listening
+    again. What was journalled meanwhile is queued by the sweeper. Ctrl+C or SIGTERM stop it at
+    any point. A worker that stops for another reason ends the process with an error, for
+    whatever runs it (``switchboard serve``, systemd) to restart it.
+    """
+    connection = redis_server.connection()
+    worker: SimpleWorker | None = None
+    lost: BaseException | None = None
+    while True:
+        _stop_on_signals()  # RQ installs its own while a worker works
+        try:
+            if lost is not None:
+                wait_for_redis(connection, lost, "worker")
+                _forget(worker)
+                worker = None
+            worker = make_worker()
+            worker.work(burst=burst, with_scheduler=True)
+        except StopRequested:  # a signal while no worker was working
+            return
+        except RedisWentAway as went:
+            lost = went.__cause__ or went
+        except REDIS_DOWN as exc:  # at start, or as the worker recorded its end
+            lost = exc
+        else:
+            if burst or _asked_to_stop(worker):
+                return
+            if redis_answers(connection):
+                raise SystemExit("the worker stopped on its own; the log above says why")
+            lost = RedisConnectionError("the worker stopped and Redis does not answer")
+        if _asked_to_stop(worker):
+            return
+        if burst:
+            raise lost
+        if worker is not None and worker.pubsub_thread is not None:
+            worker.pubsub_thread.stop()  # it would retry every 2 s, logging each time
+
+
+def _asked_to_stop(worker: SimpleWorker | None) -> bool:
+    # RQ's signal handler notes the time of the request (a warm shutdown).
+    return worker is not None and worker._shutdown_requested_date is not None
+
+
+def _stop_on_signals() -> None:
+    def stop(_signum, _frame):
+        raise StopRequested()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _forget(worker: SimpleWorker | None) -> None:
+    """What a worker that lost Redis left there, if Redis kept it: its registration and its
+    scheduler's locks (so the fresh worker's scheduler takes them at once)."""
+    if worker is None:
+        return
+    with suppress(RedisError):
+        worker.register_death()
+    if worker.scheduler is not None:
+        with suppress(RedisError):
+            worker.scheduler.release_locks()
 
 
 def preload() -> None:

@@ -10,10 +10,12 @@ enqueues at a time, however many are started (two ``switchboard serve`` on one R
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 from rq.cron import CronJob, CronScheduler
+from rq.exceptions import StopRequested
 
 from webapp import redis_server
 from webapp.queue import DISPATCH_DUE_SYNCS, FAILURE_TTL, SWEEP_JOURNAL, JobSpec
@@ -72,6 +74,10 @@ class SingleScheduler(CronScheduler):
         return super().enqueue_jobs()
 
     def calculate_sleep_interval(self) -> float:
+        if not self.leading:
+            # A standby only asks for the lease. (RQ's figure is 0 once the jobs it enqueued
+            # as a leader are due again: a former leader would ask in a tight loop.)
+            return BEAT_SECONDS
         return min(super().calculate_sleep_interval(), BEAT_SECONDS)
 
     def resign(self) -> None:
@@ -85,6 +91,39 @@ class SingleScheduler(CronScheduler):
     def register_death(self, pipeline=None) -> None:  # RQ calls it as the scheduler stops
         self.resign()
         super().register_death(pipeline)
+
+    def start(self) -> None:
+        """RQ's loop (enqueue what is due, beat, sleep), except that losing Redis does not end
+        it: the scheduler says so once, waits for Redis to answer again (``wait_for_redis``),
+        then carries on, taking the lease again (or standing by) and registering again where a
+        restarted Redis forgot it. Ctrl+C or SIGTERM stop it, handing the lease back."""
+        from webapp.queue import REDIS_DOWN, wait_for_redis
+
+        self.log.info("CronScheduler %s: starting...", self.name)
+        self._install_signal_handlers()  # they raise StopRequested
+        born = False
+        try:
+            while True:
+                try:
+                    if not born:
+                        self.register_birth()
+                        born = True
+                    if self.enqueue_jobs():
+                        self.save()
+                    self.heartbeat()  # registers again if Redis lost the registration
+                except REDIS_DOWN as exc:
+                    self.leading = None  # asks again, and says which it is, once Redis is back
+                    wait_for_redis(self.connection, exc, f"scheduler {self.name}")
+                    continue
+                time.sleep(self.calculate_sleep_interval())
+        except (KeyboardInterrupt, StopRequested):
+            self.log.info("CronScheduler %s: stop requested", self.name)
+        finally:
+            try:
+                self.register_death()
+            except RedisError as exc:
+                log.warning("scheduler %s stopped without unregistering (Redis: %s)", self.name, exc)
+            self.log.info("CronScheduler %s: shutdown complete", self.name)
 
 
 def build_scheduler(jobs: tuple[PeriodicJob, ...] = PERIODIC_JOBS) -> SingleScheduler:

@@ -6,16 +6,19 @@ Everything is on loopback and bounded in time: every wait has a deadline.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import redis
+import requests
 
 from tests.conftest import free_port, wait_for
 from tests.fakes.front import FakeFront, FrontServer
@@ -210,4 +213,158 @@ def redis_server_process(tmp_path):
     server.start()
     yield server
     if server.process.poll() is None:
+        server.stop()
+
+
+class Serve:
+    """`switchboard serve` as a fault test runs it: on the test's redis-server, with an instance
+    folder of its own, on a free port, its output in a file. Every process it starts is noted
+    as it is seen, so that none outlives the test."""
+
+    SETTINGS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS", "INSTANCE_PATH", "PORT", "HOST")
+
+    def __init__(self, tmp_path: Path, redis_url: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / "serve.log"
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_")) and k not in self.SETTINGS
+        }
+        self.env.update(
+            REDIS_URL=redis_url,
+            INSTANCE_PATH=str(tmp_path / "serve-instance"),
+            PORT=str(self.port),
+            WEB_CONCURRENCY="1",
+            WORKERS="1",
+            LOG_LEVEL="INFO",
+            PYTHONPATH=str(ROOT),
+        )
+        self.process: subprocess.Popen | None = None
+        self.seen: dict[int, str] = {}  # pid: its start time, to tell it from a later process
+
+    def start(self, **env: str) -> Serve:
+        self.env.update(env)
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "webapp.cli", "serve"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def health(self) -> requests.Response:
+        """``/healthz``; failing the test if the web server does not answer."""
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=10)
+        except requests.RequestException as exc:
+            raise AssertionError(f"the web server did not answer /healthz: {exc}\n{self.output()[-5000:]}") from exc
+
+    def children(self) -> dict[str, list[int]]:
+        """serve's own children, by kind: {"web": [...], "worker": [...], "scheduler": [...]}."""
+        self._note()
+        kinds: dict[str, list[int]] = {"web": [], "worker": [], "scheduler": []}
+        for pid in descendants(self.process.pid):
+            if _parent(pid) != self.process.pid:
+                continue
+            command = _command(pid)
+            if "gunicorn" in command:
+                kinds["web"].append(pid)
+            elif "webapp.cli" in command:
+                kinds[command[command.index("webapp.cli") + 1]].append(pid)
+        return kinds
+
+    def wait_for(self, condition, timeout: float, what: str, every: float = 0.2):
+        """``tests.conftest.wait_for``, saying what serve wrote if it times out; and serve must
+        not have exited meanwhile."""
+
+        def checked():
+            assert self.process.poll() is None, f"switchboard serve exited:\n{self.output()[-5000:]}"
+            return condition()
+
+        try:
+            return wait_for(checked, timeout, what, every=every)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.output()[-5000:]}") from None
+
+    def wait_until_up(self, timeout: float = 60) -> dict:
+        def up():
+            try:
+                health = requests.get(f"{self.url}/healthz", timeout=5)
+            except requests.RequestException:
+                return None  # not listening yet
+            body = health.json()
+            processes = body.get("processes") or {}
+            ready = health.status_code == 200 and processes.get("scheduler") == "up" and (body["workers"] or 0) >= 1
+            return body if ready else None
+
+        return self.wait_for(up, timeout, "switchboard serve to be up, with a worker and a scheduler")
+
+    def stop(self) -> None:
+        """SIGTERM, as Ctrl+C would; whatever is still running after that is killed."""
+        if self.process is None:
+            return
+        self._note()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_started(pid) == started for pid, started in self.seen.items()):
+            time.sleep(0.1)
+        for pid, started in self.seen.items():
+            if _started(pid) == started:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def _note(self) -> None:
+        for pid in descendants(self.process.pid):
+            self.seen.setdefault(pid, _started(pid))
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _parent(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def _started(pid: int) -> str | None:
+    """When the process started (None once it is gone, or a zombie)."""
+    fields = _stat(pid)
+    return fields[19] if fields and fields[0] not in ("Z", "X") else None
+
+
+def _command(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+@pytest.fixture
+def serve(tmp_path, redis_server_process):
+    """Starts `switchboard serve` on the test's redis-server: ``serve(SETTING="value", ...)``."""
+    started: list[Serve] = []
+
+    def start(**env: str) -> Serve:
+        server = Serve(tmp_path, redis_server_process.url).start(**env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
         server.stop()
