@@ -102,6 +102,9 @@ def from_environment(instance_path: Path) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "PUBLIC_URL": public_url,
         "FRONT_API_URL": os.environ.get("FRONT_API_URL", "https://api2.frontapp.com").rstrip("/"),
+        # Lets admin-set addresses (the LLM provider's base URL) be loopback or private, for a
+        # model server on this machine or network; see webapp/outbound.py. Off: public https only.
+        "ALLOW_PRIVATE_OUTBOUND": parse_bool(os.environ.get("ALLOW_PRIVATE_OUTBOUND")),
         # Cookies are marked Secure whenever the public URL is https; a plain-http local run
         # would otherwise never keep a session.
         "SESSION_COOKIE_SECURE": parse_bool(os.environ.get("SESSION_COOKIE_SECURE"), https),

@@ -460,20 +460,59 @@ def test_adding_office_hours(admin, csrf, data):
 # -- Settings → AI -----------------------------------------------------------------------------
 
 
+LLM_KEY = "sk-test-key"
+
+
+@pytest.fixture
+def llm_provider(front_api, monkeypatch):
+    """Every host name resolves to one public address (a fake: no real lookup), and the
+    provider at llm.example.test answers the test call on save for its one key (requests-mock)."""
+    from webapp import outbound
+
+    monkeypatch.setattr(outbound, "resolve", lambda host: ["93.184.215.14"])
+
+    def answer(request, context):
+        if request.headers.get("Authorization") != f"Bearer {LLM_KEY}":
+            context.status_code = 401
+            return {"error": {"message": f"{SCRIPT} bad key"}}
+        return {"choices": [{"message": {"role": "assistant", "content": "OK"}}]}
+
+    front_api.post("https://llm.example.test/v1/chat/completions", json=answer)
+    return front_api
+
+
 @PROPERTY
 @given(
     data=submissions(
-        {"base_url": "https://llm.example.test/v1/", "model": "gpt-test", "api_key": "sk-test-key", "enabled": "y"},
-        {"api_key": st.just(""), "base_url": st.sampled_from(["http://127.0.0.1:9", "ftp://x", "https://"])},
+        {"base_url": "https://llm.example.test/v1/", "model": "gpt-test", "api_key": LLM_KEY, "enabled": "y"},
+        {
+            "api_key": st.sampled_from(["", "sk-wrong-key"]),
+            "base_url": st.sampled_from(
+                [
+                    "http://127.0.0.1:9",
+                    "ftp://x",
+                    "https://",
+                    "https://169.254.169.254/v1",
+                    "https://[::ffff:10.0.0.1]/v1",
+                    "https://other.example.test/v1",
+                    "https://llm.example.test/v2",
+                ]
+            ),
+        },
     )
 )
-def test_the_ai_provider(admin, csrf, data):
+def test_the_ai_provider(admin, csrf, llm_provider, data):
     def saved():
         integration = db.session.scalar(select(Integration).where(Integration.kind == IntegrationKind.LLM))
         assert _same(integration.settings["base_url"], data, "base_url", lambda text: text.strip().rstrip("/"))
         assert _same(integration.settings["model"], data, "model")
+        assert integration.settings["base_url"].startswith("https://")
         if _stripped(data, "api_key"):
             assert _same(integration.credentials["api_key"], data, "api_key")
+        # Switched on only after the test call worked, which takes the one key at the one address.
+        if integration.enabled:
+            assert integration.credentials["api_key"] == LLM_KEY
+            assert integration.settings["base_url"] == "https://llm.example.test/v1"
 
     check(admin, "/settings/ai", data, csrf, saved)
 

@@ -11,6 +11,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from webapp import outbound
 from webapp.agent.office_hours import ScheduleError, parse_days, parse_time, parse_zone
 from webapp.agent.policy import LEVEL_NAMES
 from webapp.forms import Form, api_token_characters
@@ -125,16 +126,25 @@ class ProviderForm(Form):
     base_url = StringField(
         "Base URL",
         validators=[DataRequired(), Length(max=500)],
-        description="Of any OpenAI-compatible Chat Completions API, e.g. https://api.openai.com/v1",
+        description=(
+            "Of any OpenAI-compatible Chat Completions API, e.g. https://api.openai.com/v1. "
+            "Changing its server (host or port) needs the API key again."
+        ),
     )
     model = StringField("Model", validators=[DataRequired(), Length(max=200)])
     api_key = PasswordField(
         "API key",
         validators=[Length(max=1000), api_token_characters],
-        description="Stored encrypted. Leave empty to keep the saved one.",
+        description="Stored encrypted. Leave empty to keep the saved one (for the same server only).",
     )
-    enabled = BooleanField("Use this provider (otherwise the built-in agent answers)")
+    enabled = BooleanField(
+        "Use this provider (otherwise the built-in agent answers)",
+        description="Switched on only after a test call to the provider works.",
+    )
 
     def validate_base_url(self, field):
-        if not field.data.strip().lower().startswith(("https://", "http://")):
-            raise ValidationError("Enter a full http(s) address.")
+        try:
+            outbound.check_url_form(field.data)
+        except outbound.OutboundError as exc:
+            message = str(exc)
+            raise ValidationError(f"{message[:1].upper()}{message[1:]}.") from exc

@@ -171,16 +171,29 @@ def save_provider():
     if not form.validate_on_submit():
         return _render_provider(form, 400)
     try:
-        integration = provider.save(
+        integration = provider.save_checked(
             current_user.organization_id,
             base_url=form.base_url.data,
             model=form.model.data,
             api_key=form.api_key.data or None,
             enabled=form.enabled.data,
         )
+    except provider.AddressRefused as exc:
+        db.session.rollback()
+        form.base_url.errors = [*form.base_url.errors, str(exc)]
+        return _render_provider(form, 400)
+    except provider.ProviderCheckFailed as exc:
+        db.session.rollback()
+        form.form_errors.append(
+            f"Not saved: the test call to the provider failed: {exc}. The settings in use have not changed."
+        )
+        return _render_provider(form, 400)
     except SettingsError as exc:
         db.session.rollback()
         form.api_key.errors = [*form.api_key.errors, str(exc)]
         return _render_provider(form, 400)
-    flash("AI provider saved." + (" The LLM now answers." if integration.enabled else ""), "success")
+    if integration.enabled:
+        flash("AI provider saved. The test call worked: the LLM now answers.", "success")
+    else:
+        flash("AI provider saved. It is not in use: the built-in agent answers.", "success")
     return redirect(url_for("ai.provider_settings"))
