@@ -57,8 +57,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from webapp.front import webhooks as front_webhooks
     from webapp.inbox import views as inbox_views
     from webapp.knowledge import views as knowledge_views
+    from webapp.routing import register_converters
     from webapp.settings import views as settings_views
 
+    register_converters(app)  # before any route is added: <int:...> is bounded in all of them
     app.extensions["registry"] = wiring.assemble()
     security.init_app(app)
     csrf.init_app(app)  # after the login gate: an anonymous POST is sent to log in, not refused

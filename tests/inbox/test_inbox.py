@@ -123,3 +123,24 @@ def test_customer_text_is_escaped_everywhere(client, world, logged_in_owner):
         assert "<img src=x" not in page
         assert 'href="javascript:' not in page
         assert "&lt;script&gt;" in page
+
+
+def test_a_page_number_past_any_integer_is_the_last_page_not_an_error(client, world, logged_in_owner):
+    world.session(logged_in_owner.organization, subject="still shown")
+    for page in ("99999999999999999999", "9223372036854775808", "2147483648", "-99999999999999999999", "0"):
+        response = client.get(f"/inbox?page={page}")
+        assert response.status_code == 200, page
+        assert "still shown" in response.get_data(as_text=True), page
+
+
+def test_a_session_id_past_the_database_integers_is_not_found(client, world, logged_in_owner):
+    world.session(logged_in_owner.organization)
+    for session_id in ("99999999999999999999", "9223372036854775808", "2147483648", "0", "1" * 5000):
+        assert client.get(f"/inbox/{session_id}").status_code == 404, session_id
+
+
+def test_control_characters_in_the_inbox_filters_are_ignored(client, world, logged_in_owner):
+    world.session(logged_in_owner.organization, channel=Channel.SMS, subject="an sms")
+    world.session(logged_in_owner.organization, channel=Channel.EMAIL, subject="an email")
+    page = client.get("/inbox?channel=sms%00&status=%01%1b").get_data(as_text=True)
+    assert "an sms" in page and "an email" not in page

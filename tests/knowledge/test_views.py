@@ -187,3 +187,35 @@ def test_a_member_can_look_but_not_change(client, auth, world, organization, sou
     assert client.get("/data-sources").status_code == 200
     assert client.get("/knowledge").status_code == 200
     assert _post(client, f"/data-sources/{source.id}/delete").status_code == 403
+
+
+def test_a_source_id_past_the_database_integers_is_not_found(admin, source):
+    for source_id in ("99999999999999999999", "9223372036854775808", "2147483648", "0"):
+        assert admin.get(f"/data-sources/{source_id}/status").status_code == 404, source_id
+        assert admin.get(f"/data-sources/{source_id}/edit").status_code == 404, source_id
+    assert admin.get(f"/data-sources/{source.id}/status").status_code == 200
+
+
+def test_nul_and_control_characters_in_the_search_are_not_an_error(admin, source, help_centers):
+    """PostgreSQL refuses NUL in text: the search drops control characters before any query."""
+    sync.run(source.id)
+    for query in ("%00", "refund%00", "%00refund%01%1b%7f", "%00" * 600):
+        response = admin.get(f"/knowledge?q={query}")
+        assert response.status_code == 200, query
+    assert "Refund policy" in admin.get("/knowledge?q=refund%00").get_data(as_text=True)
+    assert "Refund policy" in admin.get("/knowledge?q=%00refund%01%1b").get_data(as_text=True)
+
+
+def test_the_search_treats_like_wildcards_as_text(admin, source, help_centers):
+    sync.run(source.id)
+    assert "Refund policy" not in admin.get("/knowledge?q=%25").get_data(as_text=True)  # "%"
+    assert "Refund policy" not in admin.get("/knowledge?q=_").get_data(as_text=True)
+
+
+def test_a_knowledge_page_number_past_any_integer_is_the_last_page(admin, source, help_centers):
+    sync.run(source.id)
+    for page in ("99999999999999999999", "2147483648", "-5", "0", "abc"):
+        response = admin.get(f"/knowledge?page={page}")
+        assert response.status_code == 200, page
+        assert "Refund policy" in response.get_data(as_text=True), page
+        assert "Refund policy" in admin.get(f"/knowledge?q=refund&page={page}").get_data(as_text=True), page

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.db import db
 from webapp.models import Channel, SessionStatus, SupportSession
+from webapp.routing import last_page_at_most, text_arg
 
 
 @dataclass(frozen=True)
@@ -18,9 +19,10 @@ class InboxFilter:
 
     @classmethod
     def from_args(cls, args) -> InboxFilter:
-        """Unknown filter values are ignored rather than refused: a stale link still opens."""
-        status = args.get("status", "")
-        channel = args.get("channel", "")
+        """Unknown filter values are ignored rather than refused: a stale link still opens.
+        Control characters (NUL included) are taken out before a value is looked at."""
+        status = text_arg(args, "status")
+        channel = text_arg(args, "channel")
         return cls(
             status=SessionStatus(status) if status in SessionStatus._value2member_map_ else None,
             channel=Channel(channel) if channel in Channel._value2member_map_ else None,
@@ -51,13 +53,14 @@ class Page:
 
 
 def list_sessions(organization_id: int, filters: InboxFilter, page: int, per_page: int) -> Page:
+    """One page of the sessions; a page past the last is the last."""
     query = select(SupportSession).where(SupportSession.organization_id == organization_id)
     if filters.status:
         query = query.where(SupportSession.status == filters.status)
     if filters.channel:
         query = query.where(SupportSession.channel == filters.channel)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(1, page)
+    page = last_page_at_most(page, total, per_page)
     items = db.session.scalars(
         query.order_by(SupportSession.last_activity_at.desc(), SupportSession.id.desc())
         .limit(per_page)

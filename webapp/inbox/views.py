@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from webapp.inbox.queries import InboxFilter, get_session, list_sessions
 from webapp.models import Channel, SessionStatus
+from webapp.routing import page_number
 
 bp = Blueprint("inbox", __name__)
 
@@ -16,7 +17,7 @@ def index():
     page = list_sessions(
         current_user.organization_id,
         filters,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args),
         per_page=current_app.config["INBOX_PAGE_SIZE"],
     )
     return render_template(

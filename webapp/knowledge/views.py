@@ -24,6 +24,7 @@ from webapp.models import (
     SyncSchedule,
     SyncStatus,
 )
+from webapp.routing import last_page_at_most, page_number, text_arg
 from webapp.security import admin_required, owned_or_404
 
 bp = Blueprint("knowledge", __name__)
@@ -243,8 +244,8 @@ def source_status(source_id: int):
 
 @bp.get("/knowledge")
 def articles():
-    query = (request.args.get("q") or "").strip()[:500]
-    page = max(1, request.args.get("page", 1, type=int))
+    query = text_arg(request.args, "q")  # no NUL or other control character reaches a query
+    page = page_number(request.args)
     per_page = current_app.config["INBOX_PAGE_SIZE"]
     mine = KnowledgeArticle.organization_id == current_user.organization_id
     hits: dict[int, search.Hit] = {}
@@ -252,15 +253,17 @@ def articles():
         # Best matches first, then titles containing the text (for words the index skips).
         hits = {hit.article_id: hit for hit in search.search(current_user.organization_id, query, limit=200)}
         titled = db.session.scalars(
-            select(KnowledgeArticle.id).where(mine, KnowledgeArticle.title.ilike(f"%{query}%")).limit(200)
+            select(KnowledgeArticle.id).where(mine, KnowledgeArticle.title.icontains(query, autoescape=True)).limit(200)
         ).all()
         ordered = list(hits) + [article_id for article_id in titled if article_id not in hits]
         total = len(ordered)
+        page = last_page_at_most(page, total, per_page)
         wanted = ordered[(page - 1) * per_page : page * per_page]
         by_id = {a.id: a for a in db.session.scalars(select(KnowledgeArticle).where(KnowledgeArticle.id.in_(wanted)))}
         items = [by_id[article_id] for article_id in wanted if article_id in by_id]
     else:
         total = db.session.scalar(select(func.count()).where(mine))
+        page = last_page_at_most(page, total, per_page)
         items = list(
             db.session.scalars(
                 select(KnowledgeArticle)
