@@ -42,6 +42,50 @@ def test_a_legacy_rule_webhook_signed_with_sha1_is_accepted(client, integration,
     assert response.status_code == 200 and _journal_count() == 1
 
 
+def _rule_webhook(client, integration, fake_front, secret: str):
+    conversation = fake_front.add_conversation(f"cnv_rule_{_journal_count()}")["id"]
+    body = json.dumps(fake_front.event(fake_front.add_message(conversation, "hi"), envelope=False)).encode()
+    return client.post(
+        f"/webhooks/front/{integration.webhook_token}",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Front-Signature": signatures.sign_legacy(secret, body)},
+    )
+
+
+def test_rule_webhooks_signed_with_the_company_api_secret_are_accepted_once_it_is_saved(
+    client, integration, fake_front, auth, organization
+):
+    """Front signs rule webhooks with the company's API secret, not the app secret."""
+    from tests.conftest import csrf_token
+    from webapp.front.integration import RULE_SECRET
+
+    assert _rule_webhook(client, integration, fake_front, "company-api-secret").status_code == 401
+    auth.login("owner@example.com")
+    page = "/settings/ticketing/front"
+    response = client.post(
+        f"{page}/rule-secret", data={"api_secret": " company-api-secret ", "csrf_token": csrf_token(client, page)}
+    )
+    assert response.status_code == 302
+    db.session.refresh(integration)
+    assert integration.credential(RULE_SECRET) == "company-api-secret"
+    assert "company-api-secret" not in client.get(page).get_data(as_text=True)
+
+    assert _rule_webhook(client, integration, fake_front, "company-api-secret").status_code == 200
+    assert _rule_webhook(client, integration, fake_front, APP_SECRET).status_code == 200  # as before
+    assert _rule_webhook(client, integration, fake_front, "another-secret").status_code == 401
+    assert _journal_count() == 2
+
+    # The rule secret never signs an application webhook, which needs the app secret and a timestamp.
+    body = json.dumps(_event(fake_front)).encode()
+    forged = client.post(
+        f"/webhooks/front/{integration.webhook_token}", data=body, headers=signed_headers(body, "company-api-secret")
+    )
+    assert forged.status_code == 401 and _journal_count() == 2
+
+    client.post(f"{page}/rule-secret/forget", data={"csrf_token": csrf_token(client, page)})
+    assert _rule_webhook(client, integration, fake_front, "company-api-secret").status_code == 401
+
+
 def test_the_challenge_handshake_is_answered(client, integration):
     body = json.dumps({"type": "sync", "authorization": {"id": "cmp_1"}}).encode()
     response = client.post(

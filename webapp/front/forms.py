@@ -43,6 +43,17 @@ class AgentForm(Form):
     )
 
 
+class RuleSecretForm(Form):
+    api_secret = PasswordField(
+        "API secret, for rule webhooks",
+        validators=[DataRequired(message="Paste the API secret."), Length(max=512)],
+        description=(
+            "Only if Front rules send webhooks here: Front signs those with your company's API secret "
+            "(Front → Settings → Developers), not the app secret. Stored encrypted."
+        ),
+    )
+
+
 class WebhookSecretForm(Form):
     app_secret = PasswordField(
         "App secret",

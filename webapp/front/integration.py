@@ -23,6 +23,7 @@ DEFAULT_RATE_LIMIT = 50  # requests a minute: Front's smallest plan; admins rais
 # The credentials' names.
 API_TOKEN = "api_token"
 APP_SECRET = "app_secret"
+RULE_SECRET = "rule_webhook_secret"  # the company API secret that signs legacy rule webhooks
 
 # What Switchboard needs the token for, probed in this order on Connect.
 PROBES = (
@@ -228,6 +229,14 @@ def save_agent_settings(
 def save_app_secret(organization_id: int, app_secret: str) -> Integration:
     integration = get_or_create(organization_id)
     integration.set_credential(APP_SECRET, app_secret.strip())
+    db.session.commit()
+    return integration
+
+
+def save_rule_secret(organization_id: int, api_secret: str | None) -> Integration:
+    """The company API secret that signs rule webhooks; None forgets it."""
+    integration = get_or_create(organization_id)
+    integration.set_credential(RULE_SECRET, api_secret.strip() if api_secret else None)
     db.session.commit()
     return integration
 

@@ -4,7 +4,8 @@
   ``X-Front-Request-Timestamp`` + ":" + raw body)). The timestamp must be recent, so a captured
   request cannot be replayed later.
 - Legacy rule webhooks: ``X-Front-Signature`` is base64(HMAC-SHA1(secret, raw body)), with no
-  timestamp header.
+  timestamp header. Front signs them with the company's API secret, not an app's secret
+  (https://dev.frontapp.com/docs/rule-webhooks), so an organization may save that one too.
 """
 
 from __future__ import annotations
@@ -53,18 +54,33 @@ def _matches(expected: str, signature: str) -> bool:
 
 
 def verify(
-    secret: str, body: bytes, signature: str | None, timestamp: str | None, now: float | None = None
+    secret: str | None,
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    now: float | None = None,
+    rule_secret: str | None = None,
 ) -> SignatureKind:
-    """Return which scheme matched, or raise :class:`SignatureError`."""
+    """Return which scheme matched, or raise :class:`SignatureError`.
+
+    ``secret`` is the app secret (application webhooks, and rule webhooks of organizations that
+    signed them with it so far); ``rule_secret`` the company API secret rule webhooks are signed
+    with. A rule webhook matching either is accepted; an application webhook only the app secret.
+    """
     if not signature:
         raise SignatureError("missing X-Front-Signature")
     if timestamp is not None:
+        if not secret:
+            raise SignatureError("no app secret is configured for this webhook")
         age = (now if now is not None else time.time()) - _timestamp_seconds(timestamp)
         if abs(age) > MAX_AGE_SECONDS:
             raise SignatureError("stale X-Front-Request-Timestamp (more than 5 minutes off)")
         if _matches(sign_application(secret, timestamp, body), signature):
             return SignatureKind.APPLICATION
         raise SignatureError("X-Front-Signature does not match")
-    if _matches(sign_legacy(secret, body), signature):
+    candidates = [key for key in (rule_secret, secret) if key]
+    if not candidates:
+        raise SignatureError("no rule webhook secret is configured for this webhook")
+    if any(_matches(sign_legacy(key, body), signature) for key in candidates):
         return SignatureKind.LEGACY
     raise SignatureError("X-Front-Signature does not match")

@@ -11,7 +11,7 @@ from webapp.db import db
 from webapp.forms import ButtonForm
 from webapp.front import integration as front
 from webapp.front.events import APPLICATION_TYPES
-from webapp.front.forms import AgentForm, ConnectForm, WebhookSecretForm
+from webapp.front.forms import AgentForm, ConnectForm, RuleSecretForm, WebhookSecretForm
 from webapp.models import SettingsError
 from webapp.security import admin_required
 
@@ -43,7 +43,7 @@ def _agent_form(integration, from_request: bool) -> AgentForm:
     return form
 
 
-def _render(connect_form=None, agent_form=None, secret_form=None, status=200):
+def _render(connect_form=None, agent_form=None, secret_form=None, rule_form=None, status=200):
     integration = front.front_integration(current_user.organization_id)
     app_secret = integration.credential(front.APP_SECRET) if integration else None
     return (
@@ -60,6 +60,8 @@ def _render(connect_form=None, agent_form=None, secret_form=None, status=200):
             connected=front.is_connected(integration),
             agent_form=agent_form or (_agent_form(integration, from_request=False) if integration else None),
             secret_form=secret_form or WebhookSecretForm(),
+            rule_form=rule_form or RuleSecretForm(),
+            rule_secret_hint=secret_hint(integration.credential(front.RULE_SECRET) if integration else None),
             action_form=ButtonForm(),
         ),
         status,
@@ -124,6 +126,26 @@ def save_webhook_secret():
         flash("App secret saved. Webhooks signed with it are accepted.", "success")
         return redirect(url_for("front.settings"))
     return _render(secret_form=form, status=400)
+
+
+@bp.post("/rule-secret")
+@admin_required
+def save_rule_secret():
+    form = RuleSecretForm()
+    if form.validate_on_submit():
+        front.save_rule_secret(current_user.organization_id, form.api_secret.data)
+        flash("API secret saved. Rule webhooks signed with it are accepted.", "success")
+        return redirect(url_for("front.settings"))
+    return _render(rule_form=form, status=400)
+
+
+@bp.post("/rule-secret/forget")
+@admin_required
+def forget_rule_secret():
+    if ButtonForm().validate_on_submit():
+        front.save_rule_secret(current_user.organization_id, None)
+        flash("API secret removed. Rule webhooks signed with it are refused from now on.", "success")
+    return redirect(url_for("front.settings"))
 
 
 @bp.post("/webhook-token")

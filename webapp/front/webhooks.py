@@ -18,7 +18,7 @@ from webapp import journal
 from webapp.db import db
 from webapp.extensions import csrf
 from webapp.front import events, signatures
-from webapp.front.integration import APP_SECRET, by_webhook_token
+from webapp.front.integration import APP_SECRET, RULE_SECRET, by_webhook_token
 from webapp.security import public
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,16 @@ def receive(token: str):
     body = _read_body(current_app.config["FRONT_WEBHOOK_MAX_BYTES"])
     if body is None:
         return _refuse(413, "body too large")
-    secret = integration.credential(APP_SECRET)
-    if not secret:
+    secret, rule_secret = integration.credential(APP_SECRET), integration.credential(RULE_SECRET)
+    if not (secret or rule_secret):
         return _refuse(401, "no app secret is configured for this webhook")
     try:
         signatures.verify(
-            secret, body, request.headers.get("X-Front-Signature"), request.headers.get("X-Front-Request-Timestamp")
+            secret,
+            body,
+            request.headers.get("X-Front-Signature"),
+            request.headers.get("X-Front-Request-Timestamp"),
+            rule_secret=rule_secret,
         )
     except signatures.SignatureError as exc:
         return _refuse(401, str(exc))
