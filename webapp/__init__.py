@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from webapp import config, logs, redis_server
-from webapp.crypto import keyring
+from webapp.crypto import EncryptionNotConfigured, keyring, undecryptable_page
 from webapp.db import db
 from webapp.extensions import csrf, login_manager
 
@@ -35,13 +35,20 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         template_folder=str(package_folder("webapp.templates")),
         static_folder=str(package_folder("webapp.static")),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Keys, the SQLite database and the embedded Redis live here: this user's alone.
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    Path(app.instance_path).chmod(0o700)
     app.config.from_mapping(config.from_environment(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    if hops := app.config.get("TRUSTED_PROXY_HOPS"):  # client address and scheme as the trusted proxies saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     logs.configure(app.config["LOG_LEVEL"])
-    keyring.configure(app.config["ENCRYPTION_KEYS"])
+    keyring.configure(app.config["ENCRYPTION_KEYS"], reload=config.reloader_of_encryption_keys(app))
+    app.register_error_handler(EncryptionNotConfigured, undecryptable_page)
     db.init_app(app)
     redis_server.init_app(app)
     login_manager.init_app(app)

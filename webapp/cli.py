@@ -67,8 +67,9 @@ def web_command(bind: str, workers: int, instance_path: Path, wsgi_app: str = "a
         bind,
         "--workers",
         str(workers),
-        "--access-logfile",
-        "-",
+        # Settings that must hold in production too: the access log to stdout, webhook tokens masked.
+        "--config",
+        "python:webapp.weblog",
         "--forwarded-allow-ips",
         "127.0.0.1",
         # One control socket per instance, so two Switchboards on one machine do not collide.

@@ -86,6 +86,18 @@ def instance_path() -> str:
     return os.environ.get("INSTANCE_PATH") or Flask("webapp", static_folder=None).instance_path
 
 
+def reloader_of_encryption_keys(app):
+    """How a running process reads its keys again: from the instance folder's key file, unless
+    ENCRYPTION_KEYS was set (an environment does not change under a running process) or the
+    app was given other keys than the file's (a test)."""
+    path = Path(app.instance_path) / ENCRYPTION_KEYS_FILE
+    if os.environ.get("ENCRYPTION_KEYS") or not path.exists():
+        return None
+    if app.config["ENCRYPTION_KEYS"] != encryption_keys(Path(app.instance_path)):
+        return None
+    return lambda: encryption_keys(Path(app.instance_path))
+
+
 def database_url(instance_path: Path) -> str:
     return normalize_database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'switchboard.db'}")
 

@@ -8,6 +8,9 @@ every listed key decrypts, which is what makes rotation possible without downtim
 from __future__ import annotations
 
 import json
+import logging
+import threading
+from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text
@@ -18,13 +21,25 @@ class EncryptionNotConfigured(RuntimeError):
     pass
 
 
+log = logging.getLogger(__name__)
+
+
 class KeyRing:
-    """The process's Fernet keys. Configured once by the app factory."""
+    """The process's Fernet keys, configured by the app factory.
+
+    A process started before ``switchboard keys new --save`` and ``keys rotate`` would meet
+    rows encrypted under a key it never loaded: given a ``reload`` (the factory's way to read
+    the keys again), a token that no loaded key opens makes it read the keys once more and try
+    again, instead of failing until it is restarted.
+    """
 
     def __init__(self) -> None:
         self._fernet: MultiFernet | None = None
+        self._keys: list[str] = []
+        self._reload: Callable[[], list[str]] | None = None
+        self._lock = threading.Lock()
 
-    def configure(self, keys: list[str]) -> None:
+    def configure(self, keys: list[str], reload: Callable[[], list[str]] | None = None) -> None:
         if not keys:
             raise EncryptionNotConfigured("ENCRYPTION_KEYS is empty")
         try:
@@ -33,6 +48,8 @@ class KeyRing:
             raise EncryptionNotConfigured(
                 "ENCRYPTION_KEYS must be comma-separated Fernet keys (generate one with `switchboard keys new`)"
             ) from exc
+        self._keys = list(keys)
+        self._reload = reload
 
     @property
     def fernet(self) -> MultiFernet:
@@ -44,7 +61,28 @@ class KeyRing:
         return self.fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, token: str) -> str:
-        return self.fernet.decrypt(token.encode()).decode()
+        try:
+            return self.fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            if not self._reload_keys():
+                raise
+            return self.fernet.decrypt(token.encode()).decode()
+
+    def _reload_keys(self) -> bool:
+        """Read the keys again; True when they changed (so decrypting is worth another try)."""
+        if self._reload is None:
+            return False
+        with self._lock:
+            try:
+                keys = self._reload()
+            except (OSError, ValueError) as exc:
+                log.warning("could not read the encryption keys again: %s", exc)
+                return False
+            if not keys or keys == self._keys:
+                return False
+            self.configure(keys, self._reload)
+        log.info("encryption keys reloaded: a stored secret was encrypted under a key this process had not loaded")
+        return True
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the newest key (it must decrypt under one of them)."""
@@ -126,3 +164,18 @@ def rotate_all(engine, metadata) -> dict[str, int]:
                 )
             counts[f"{table.name}.{column.name}"] = len(rows)
     return counts
+
+
+def undecryptable_page(error: EncryptionNotConfigured):
+    """What a page answers when a stored secret cannot be read: 503 and the fix, not a 500."""
+    from flask import render_template, request
+
+    log.error("%s", error)
+    message = (
+        "A stored secret could not be decrypted with the configured encryption keys. Put the key that "
+        "encrypted it back in ENCRYPTION_KEYS (or the instance folder's encryption_keys file) and restart; "
+        "see “Rotating the encryption key” in the README."
+    )
+    if request.path.startswith("/webhooks/"):
+        return {"error": "Service unavailable", "message": "stored secrets cannot be read; deliver again later"}, 503
+    return render_template("error.html", status=503, title="Stored secrets cannot be read", message=message), 503

@@ -12,7 +12,7 @@ import weakref
 
 from flask import Flask, has_app_context
 from flask.globals import app_ctx
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
@@ -31,11 +31,14 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a failed statement's message (logged, or on a job's failure record) never
+    # carries its values, which are customers' names, emails and messages.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        _create_private(make_url(url).database)
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _tune_sqlite)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
     _engines.add(engine)
     return engine
 
@@ -44,6 +47,15 @@ def make_engine(url: str) -> Engine:
 # two processes. The child forgets (without closing) every connection of its parent.
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engine in list(_engines)])
+
+
+def _create_private(path: str | None) -> None:
+    """Create the SQLite file readable by this user only (SQLite gives its -wal and -shm files
+    the same mode); an existing file is made so too."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _tune_sqlite(dbapi_connection, _record):
