@@ -14,6 +14,8 @@ from webapp.knowledge import sources
 from webapp.models import (
     Integration,
     IntegrationKind,
+    JournalEntry,
+    JournalStatus,
     KnowledgeSource,
     OfficeHours,
     Role,
@@ -117,6 +119,7 @@ class MemberOrganization:
     article_id: int
     office_hours_id: int
     session_id: int
+    failed_entry_id: int
     failed_job_id: str
     queue_name: str
 
@@ -128,6 +131,7 @@ ROW_FOR_PARAMETER = {
     "article_id": lambda rows: rows.article_id,
     "schedule_id": lambda rows: rows.office_hours_id,
     "session_id": lambda rows: rows.session_id,
+    "entry_id": lambda rows: rows.failed_entry_id,
     "user_id": lambda rows: rows.owner_id,
     "job_id": lambda rows: rows.failed_job_id,
     "queue_name": lambda rows: rows.queue_name,
@@ -174,6 +178,17 @@ def member_organization(app, world, owner) -> MemberOrganization:
         organization.id, title="Refund policy", body="Refunds within 14 days.", url=None, locale="en", internal=False
     )
     support_session = world.session(organization)
+    failed_entry = JournalEntry(
+        organization_id=organization.id,
+        source="front",
+        external_id="evt_failed",
+        payload="{}",
+        status=JournalStatus.FAILED,
+        attempts=4,
+        last_error="FrontUnavailable: Front answered 503",
+    )
+    db.session.add(failed_entry)
+    db.session.commit()
 
     # The job dashboard's rows: a sync of the source waiting in its queue, and one that failed.
     queue = Queue("knowledge", connection=app.extensions["redis"])
@@ -190,15 +205,21 @@ def member_organization(app, world, owner) -> MemberOrganization:
         article_id=article.id,
         office_hours_id=office_hours.id,
         session_id=support_session.id,
+        failed_entry_id=failed_entry.id,
         failed_job_id=failed.id,
         queue_name=queue.name,
     )
 
 
+# Routes any logged-in user may post to about themselves alone (their own password, tested in
+# tests/auth and tests/settings/test_members.py): a member is not refused these.
+SELF_SERVICE_ENDPOINTS = {"auth.change_password"}
+
+
 def _state_changing_rules(app):
     for rule in _protected_rules(app):
         methods = sorted(rule.methods & STATE_CHANGING_METHODS)
-        if methods:
+        if methods and rule.endpoint not in SELF_SERVICE_ENDPOINTS:
             yield rule, methods
 
 

@@ -62,9 +62,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from webapp.cli import register_commands
     from webapp.front import views as front_views
     from webapp.front import webhooks as front_webhooks
+    from webapp.inbox import failed as failed_events
     from webapp.inbox import views as inbox_views
     from webapp.knowledge import views as knowledge_views
     from webapp.routing import register_converters
+    from webapp.settings import retention as retention_views
     from webapp.settings import views as settings_views
 
     register_converters(app)  # before any route is added: <int:...> is bounded in all of them
@@ -76,7 +78,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         auth_views.bp,
         health.bp,
         inbox_views.bp,
+        failed_events.bp,
         settings_views.bp,
+        retention_views.bp,
         front_views.bp,
         agent_views.bp,
         agent_views.ai_bp,

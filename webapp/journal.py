@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp import registry
@@ -252,3 +252,50 @@ def take_back_abandoned(now, pending_after: timedelta) -> set[int]:
         if entry.status == JournalStatus.FAILED:
             _report_final_failure(entry, RuntimeError(entry.last_error))
     return taken_back
+
+
+# -- failed rows, for admins ------------------------------------------------------------------
+
+
+def failed_entries(organization_id: int, *, limit: int, offset: int = 0) -> list[JournalEntry]:
+    return list(
+        db.session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.organization_id == organization_id, JournalEntry.status == JournalStatus.FAILED)
+            .order_by(JournalEntry.updated_at.desc(), JournalEntry.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def count_failed(organization_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            JournalEntry.organization_id == organization_id, JournalEntry.status == JournalStatus.FAILED
+        )
+    )
+
+
+def retry(organization_id: int, entry_ids: list[int] | None = None) -> list[int]:
+    """Give failed rows of this organization (all of them, or those named) a fresh set of
+    attempts and queue them. Returns the ids retried; a row that is no longer failed is left
+    alone. If Redis is down they wait, pending, for the sweeper."""
+    query = select(JournalEntry.id).where(
+        JournalEntry.organization_id == organization_id, JournalEntry.status == JournalStatus.FAILED
+    )
+    if entry_ids is not None:
+        query = query.where(JournalEntry.id.in_(entry_ids))
+    ids = list(db.session.scalars(query))
+    if not ids:
+        return []
+    db.session.execute(
+        update(JournalEntry)
+        .where(JournalEntry.id.in_(ids), JournalEntry.status == JournalStatus.FAILED)
+        .values(status=JournalStatus.PENDING, attempts=0, lease_expires_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    for entry_id in ids:
+        enqueue(entry_id)
+    return ids

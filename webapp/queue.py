@@ -97,7 +97,15 @@ SWEEP_JOURNAL = JobSpec("jobs.journal.sweep_journal", "periodic", timeout=120, r
 SYNC_KNOWLEDGE_SOURCE = JobSpec("jobs.knowledge.sync_knowledge_source", "knowledge", timeout=3 * 3600)
 DISPATCH_DUE_SYNCS = JobSpec("jobs.knowledge.dispatch_due_syncs", "periodic", timeout=120, retry=NO_RETRY)
 
-JOBS: tuple[JobSpec, ...] = (PROCESS_JOURNAL_ENTRY, SWEEP_JOURNAL, SYNC_KNOWLEDGE_SOURCE, DISPATCH_DUE_SYNCS)
+PRUNE_EXPIRED = JobSpec("jobs.retention.prune_expired", "periodic", timeout=1800, retry=NO_RETRY)
+
+JOBS: tuple[JobSpec, ...] = (
+    PROCESS_JOURNAL_ENTRY,
+    SWEEP_JOURNAL,
+    SYNC_KNOWLEDGE_SOURCE,
+    DISPATCH_DUE_SYNCS,
+    PRUNE_EXPIRED,
+)
 
 
 # -- declaring and running jobs ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from rq.cron import CronJob, CronScheduler
 from rq.exceptions import StopRequested
 
 from webapp import redis_server
-from webapp.queue import DISPATCH_DUE_SYNCS, FAILURE_TTL, SWEEP_JOURNAL, JobSpec
+from webapp.queue import DISPATCH_DUE_SYNCS, FAILURE_TTL, PRUNE_EXPIRED, SWEEP_JOURNAL, JobSpec
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(SWEEP_JOURNAL, interval=60),
     # Knowledge sources on an hourly or daily schedule whose time has come.
     PeriodicJob(DISPATCH_DUE_SYNCS, interval=60),
+    # What customers sent, past each organization's retention (webapp/retention.py).
+    PeriodicJob(PRUNE_EXPIRED, interval=3600),
 )
 
 # Take the lease when it is free, or extend it when it is ours, in one atomic step.

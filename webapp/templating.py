@@ -23,7 +23,7 @@ SETTINGS_NAV = (
             ("AI provider", "ai.provider_settings"),
         ),
     ),
-    ("Team", (("Organization and members", "settings.organization"),)),
+    ("Team", (("Organization and members", "settings.organization"), ("Data retention", "retention.settings"))),
 )
 
 

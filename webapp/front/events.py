@@ -62,6 +62,7 @@ class FrontEvent:
     target: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict)
     emitted_at: float | None = None
+    conversation: dict = field(default_factory=dict)  # the preview the event carries
 
     @property
     def group(self) -> EventGroup:
@@ -133,4 +134,5 @@ def parse(body) -> FrontEvent:
         target=target,
         source=_data(event.get("source")),
         emitted_at=emitted_at if isinstance(emitted_at, (int, float)) else None,
+        conversation=conversation,
     )

@@ -9,6 +9,8 @@ import logging
 import time
 from contextlib import contextmanager
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for, destinations
 from webapp.agent.policy import policy_for
 from webapp.agent.settings import handoff_message, settings_for
@@ -67,12 +69,19 @@ def handle(entry: JournalEntry) -> None:
 
 def on_final_failure(entry: JournalEntry, error: BaseException) -> None:
     """After the last retry: say so on the session, and leave no customer waiting on an AI
-    that cannot answer (best effort: note and unassign, so a human picks it up)."""
+    that cannot answer (best effort: note and unassign, so a human picks it up).
+
+    A customer message that failed before its session existed (Front down for longer than the
+    retries, a row the database refused) gets a session made from what the webhook carried, so
+    the failure shows in the Inbox instead of nowhere.
+    """
     try:
         event = events.parse(json.loads(entry.payload))
     except (ValueError, events.EventError):
         return
     support_session = sessions.find_session(entry.organization_id, event.conversation_id)
+    if support_session is None and event.group == EventGroup.INBOUND and event.conversation_id:
+        support_session = _session_from_webhook(entry.organization_id, event)
     if support_session is None:
         return
     support_session.record(
@@ -84,6 +93,23 @@ def on_final_failure(entry: JournalEntry, error: BaseException) -> None:
     db.session.commit()
     if event.group == EventGroup.INBOUND and support_session.status == SessionStatus.AI:
         _hand_over_after_failure(support_session, error)
+
+
+def _session_from_webhook(organization_id: int, event: FrontEvent) -> SupportSession | None:
+    conversation = {**event.conversation, "id": event.conversation_id}
+    try:
+        support_session = sessions.session_for(organization_id, conversation, event.target, event.conversation_id)
+        text = message_text(event.target)
+        if text and event.message_id:
+            support_session.record(
+                EventKind.CUSTOMER_MESSAGE, text=text, author=support_session.contact, message_id=event.message_id
+            )
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not make a session for conversation %s after its event failed", event.conversation_id)
+        return None
+    return support_session
 
 
 def _hand_over_after_failure(support_session: SupportSession, error: BaseException) -> None:

@@ -24,6 +24,8 @@ from webapp.text import html_to_text
 
 log = logging.getLogger(__name__)
 
+URL_LENGTH = KnowledgeArticle.__table__.c.url.type.length
+
 
 @dataclass
 class SyncReport:
@@ -45,7 +47,8 @@ def article_url(source: KnowledgeSource, locale: str, slug: str | None) -> str |
     base = (source.options.help_center_url or "").rstrip("/")
     if not base or not slug:
         return None
-    return f"{base}/{locale}/{slug.lstrip('/')}"
+    url = f"{base}/{locale}/{slug.lstrip('/')}"
+    return url if len(url) <= URL_LENGTH else None  # a cut link would send customers nowhere
 
 
 def run(source_id: int, client: FrontClient | None = None) -> SyncReport | None:

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base
-from webapp.models.types import UTCDateTime, enum_column, utcnow
+from webapp.models.types import ClippedText, UTCDateTime, enum_column, utcnow
 
 
 class JournalStatus(StrEnum):
@@ -35,7 +35,7 @@ class JournalEntry(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(255))
-    event_type: Mapped[str | None] = mapped_column(String(64))
+    event_type: Mapped[str | None] = mapped_column(ClippedText(64))
     payload: Mapped[str] = mapped_column(Text)  # the raw body, exactly as delivered
     status: Mapped[JournalStatus] = mapped_column(enum_column(JournalStatus), default=JournalStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.crypto import EncryptedJSON
 from webapp.db import Base
 from webapp.models.types import (
+    ClippedText,
     HasCredentials,
     JSONSettings,
     MutableJSON,
@@ -140,8 +141,8 @@ class KnowledgeArticle(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("knowledge_sources.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(64))  # Front's kba_… id, or "manual-<n>"
     knowledge_base_id: Mapped[str | None] = mapped_column(String(64))
-    locale: Mapped[str] = mapped_column(String(16), default="en")
-    title: Mapped[str] = mapped_column(String(500))
+    locale: Mapped[str] = mapped_column(ClippedText(16), default="en")
+    title: Mapped[str] = mapped_column(ClippedText(500))
     body: Mapped[str] = mapped_column(Text)  # plain text (converted from HTML, or Markdown as typed)
     url: Mapped[str | None] = mapped_column(String(1000))
     visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility), default=Visibility.PUBLIC)

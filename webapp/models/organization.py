@@ -22,6 +22,8 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     # The last ticket number handed out; see allocate_ticket_number.
     ticket_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How long what customers sent is kept: see webapp.retention.RetentionSettings.
+    retention: Mapped[dict] = mapped_column(MutableJSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organization", order_by="User.id")

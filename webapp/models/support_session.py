@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base
-from webapp.models.types import JSONDocument, UTCDateTime, enum_column, utcnow
+from webapp.models.types import ClippedText, JSONDocument, UTCDateTime, enum_column, utcnow
 
 
 class Channel(StrEnum):
@@ -45,10 +45,11 @@ class SupportSession(Base):
     ticket_number: Mapped[int] = mapped_column(Integer)
     channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus), default=SessionStatus.AI)
-    subject: Mapped[str | None] = mapped_column(String(500))
-    contact_name: Mapped[str | None] = mapped_column(String(200))
-    contact_email: Mapped[str | None] = mapped_column(String(254))
-    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # From the customer's side of Front: cut to fit rather than refused.
+    subject: Mapped[str | None] = mapped_column(ClippedText(500))
+    contact_name: Mapped[str | None] = mapped_column(ClippedText(200))
+    contact_email: Mapped[str | None] = mapped_column(ClippedText(254))
+    contact_phone: Mapped[str | None] = mapped_column(ClippedText(40))
     front_conversation_id: Mapped[str | None] = mapped_column(String(64))
     salesforce_case_id: Mapped[str | None] = mapped_column(String(64))
     miaw_conversation_id: Mapped[str | None] = mapped_column(String(64))

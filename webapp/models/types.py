@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Self
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, String
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.mutable import MutableDict
@@ -18,6 +18,20 @@ JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 # ``.pop()``) are saved like an assignment: no caller has to copy and reassign it. A type of its
 # own: as_mutable applies to every column of the very type object it is given.
 MutableJSON = MutableDict.as_mutable(JSON().with_variant(JSONB(), "postgresql"))
+
+
+class ClippedText(TypeDecorator):
+    """A VARCHAR for text that comes from outside (a conversation's subject, a customer's name, a
+    Help Center's title): cut to the column's length on the way in, so a long one is kept
+    shortened instead of failing the insert (PostgreSQL refuses it; SQLite would keep it whole)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, str) and self.impl.length is not None:
+            return value[: self.impl.length]
+        return value
 
 
 class HasCredentials:
