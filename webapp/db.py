@@ -14,6 +14,7 @@ from flask import Flask, has_app_context
 from flask.globals import app_ctx
 from sqlalchemy import MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
 # Stable constraint names, so Alembic migrations can drop and alter them on every backend.
@@ -39,6 +40,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _tune_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+        event.listen(engine, "handle_error", _without_row_values)
     _engines.add(engine)
     return engine
 
@@ -47,6 +49,26 @@ def make_engine(url: str) -> Engine:
 # two processes. The child forgets (without closing) every connection of its parent.
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engine in list(_engines)])
+
+
+def _without_row_values(context):
+    """PostgreSQL's error text has a DETAIL line that quotes the row ("Key (email)=(...) already
+    exists"): raise the same error with the primary message only, as hide_parameters does for the
+    statement's values. The detail stays on the driver's exception (``orig.diag``)."""
+    original, raised = context.original_exception, context.sqlalchemy_exception
+    primary = getattr(getattr(original, "diag", None), "message_primary", None)
+    if not primary or not isinstance(raised, DBAPIError):
+        return None
+    original.args = (primary,)
+    return type(raised)(
+        raised.statement,
+        raised.params,
+        original,
+        hide_parameters=raised.hide_parameters,
+        connection_invalidated=raised.connection_invalidated,
+        code=raised.code,
+        ismulti=raised.ismulti,
+    )
 
 
 def _create_private(path: str | None) -> None:
