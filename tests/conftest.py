@@ -24,7 +24,18 @@ from sqlalchemy import create_engine, text
 from webapp import create_app
 from webapp.config import normalize_database_url
 from webapp.db import Base, db
-from webapp.models import Channel, Organization, Role, SessionStatus, SupportSession, User
+from webapp.models import (
+    Channel,
+    KnowledgeSource,
+    Organization,
+    Role,
+    SessionStatus,
+    SourceKind,
+    SupportSession,
+    SyncSchedule,
+    SyncStatus,
+    User,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -182,6 +193,27 @@ class World:
         db.session.add(support_session)
         db.session.commit()
         return support_session
+
+    def front_source(self, organization: Organization) -> KnowledgeSource:
+        """A synced Front Help Center source with a key of its own (one Help Center selected)."""
+        source = KnowledgeSource(
+            organization_id=organization.id,
+            kind=SourceKind.FRONT,
+            name="Front Help Center",
+            credentials={"api_token": "help-center-token"},
+            schedule=SyncSchedule.DAILY,
+            status=SyncStatus.OK,
+            settings={
+                "knowledge_bases": [
+                    {"id": "knb_pub", "name": "Acme Help Center", "type": "external", "locales": ["en"]}
+                ],
+                "selected": ["knb_pub"],
+                "start_date": "2020-01-01",
+            },
+        )
+        db.session.add(source)
+        db.session.commit()
+        return source
 
 
 @pytest.fixture

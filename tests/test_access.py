@@ -16,12 +16,8 @@ from webapp.models import (
     IntegrationKind,
     JournalEntry,
     JournalStatus,
-    KnowledgeSource,
     OfficeHours,
     Role,
-    SourceKind,
-    SyncSchedule,
-    SyncStatus,
 )
 
 PUBLIC_ENDPOINTS = {"static", "auth.setup", "auth.login", "auth.logout", "health.healthz", "front_webhooks.receive"}
@@ -153,26 +149,14 @@ def member_organization(app, world, owner) -> MemberOrganization:
             webhook_token="the-webhook-token",
         )
     )
-    front_source = KnowledgeSource(
-        organization_id=organization.id,
-        kind=SourceKind.FRONT,
-        name="Front Help Center",
-        credentials={"api_token": "help-center-token"},
-        schedule=SyncSchedule.DAILY,
-        status=SyncStatus.OK,
-        settings={
-            "knowledge_bases": [{"id": "knb_pub", "name": "Acme Help Center", "type": "external", "locales": ["en"]}],
-            "selected": ["knb_pub"],
-            "start_date": "2020-01-01",
-        },
-    )
+    front_source = world.front_source(organization)
     office_hours = OfficeHours(
         organization_id=organization.id,
         name="Paris team",
         timezone="Europe/Paris",
         shifts=[{"day_of_week": "monday_to_friday", "start_time": "09:00", "end_time": "17:00"}],
     )
-    db.session.add_all([front_source, office_hours])
+    db.session.add(office_hours)
     db.session.commit()
     article = sources.add_manual_article(
         organization.id, title="Refund policy", body="Refunds within 14 days.", url=None, locale="en", internal=False

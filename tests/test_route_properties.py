@@ -34,11 +34,7 @@ from webapp.db import db
 from webapp.knowledge import sources
 from webapp.models import (
     Channel,
-    KnowledgeSource,
     SessionStatus,
-    SourceKind,
-    SyncSchedule,
-    SyncStatus,
 )
 from webapp.routing import MAX_ID, BoundedIntegerConverter
 
@@ -224,21 +220,7 @@ class Rows:
 def rows(app, world, logged_in_owner) -> Rows:
     organization = logged_in_owner.organization
     support_session = world.session(organization, subject="A real session")
-    source = KnowledgeSource(
-        organization_id=organization.id,
-        kind=SourceKind.FRONT,
-        name="Front Help Center",
-        credentials={"api_token": "help-center-token"},
-        schedule=SyncSchedule.DAILY,
-        status=SyncStatus.OK,
-        settings={
-            "knowledge_bases": [{"id": "knb_pub", "name": "Acme Help Center", "type": "external", "locales": ["en"]}],
-            "selected": ["knb_pub"],
-            "start_date": "2020-01-01",
-        },
-    )
-    db.session.add(source)
-    db.session.commit()
+    source = world.front_source(organization)
     sources.add_manual_article(
         organization.id, title="Refund policy", body="Refunds within 14 days.", url=None, locale="en", internal=False
     )
