@@ -138,6 +138,14 @@ def from_environment(instance_path: Path) -> dict:
         "FRONT_WEBHOOK_MAX_BYTES": parse_int(os.environ.get("FRONT_WEBHOOK_MAX_BYTES"), 512 * 1024),
         # Seconds before the first retry of a failed Front call; doubles with each retry.
         "FRONT_RETRY_BACKOFF": float(os.environ.get("FRONT_RETRY_BACKOFF") or 1.0),
+        # The Salesforce REST API version every call uses (68.0 is Winter '27).
+        "SALESFORCE_API_VERSION": os.environ.get("SALESFORCE_API_VERSION", "68.0"),
+        # Seconds before the second attempt of a failed Case handoff; doubles for the third.
+        "SALESFORCE_RETRY_BACKOFF": float(os.environ.get("SALESFORCE_RETRY_BACKOFF") or 2.0),
+        # Seconds each Salesforce call may take before it counts as failed.
+        "SALESFORCE_TIMEOUT": float(os.environ.get("SALESFORCE_TIMEOUT") or 20.0),
+        # A rep's reply is a few KB of JSON; anything near this is not the Apex Switchboard generated.
+        "SALESFORCE_WEBHOOK_MAX_BYTES": parse_int(os.environ.get("SALESFORCE_WEBHOOK_MAX_BYTES"), 256 * 1024),
         "INBOX_PAGE_SIZE": parse_int(os.environ.get("INBOX_PAGE_SIZE"), 25),
         "JOURNAL_SWEEP_AFTER_SECONDS": parse_int(os.environ.get("JOURNAL_SWEEP_AFTER_SECONDS"), 60),
         # How long a killed worker's claims (its webhook event, its conversation) outlive it.

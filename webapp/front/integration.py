@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass, replace
 
 from flask import current_app
-from sqlalchemy import select
 
 from webapp import redis_server
 from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontError, FrontForbidden
 from webapp.models import Integration, IntegrationKind, SettingsError, integration_of
+from webapp.models.integration import integration_by_webhook_token, new_webhook_token
 from webapp.models.types import JSONSettings
 from webapp.ratelimit import Priority, RateLimiter
 
-# secrets.token_urlsafe's alphabet; 64 characters is far above the 43 it makes.
-WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DEFAULT_RATE_LIMIT = 50  # requests a minute: Front's smallest plan; admins raise it to their plan's
 # The credentials' names.
 API_TOKEN = "api_token"
@@ -90,17 +86,7 @@ def get_or_create(organization_id: int) -> Integration:
 
 
 def by_webhook_token(token: str) -> Integration | None:
-    # Only what new_webhook_token makes is looked up: anything else (a NUL, which PostgreSQL
-    # refuses in a query) is an unknown URL, not a database error.
-    if not WEBHOOK_TOKEN.fullmatch(token):
-        return None
-    return db.session.scalar(
-        select(Integration).where(Integration.webhook_token == token, Integration.kind == IntegrationKind.FRONT)
-    )
-
-
-def new_webhook_token() -> str:
-    return secrets.token_urlsafe(32)
+    return integration_by_webhook_token(token, IntegrationKind.FRONT)
 
 
 def webhook_url(integration: Integration) -> str:

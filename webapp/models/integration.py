@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -46,3 +48,21 @@ def integration_of(organization_id: int, kind: IntegrationKind) -> Integration |
     return db.session.scalar(
         select(Integration).where(Integration.organization_id == organization_id, Integration.kind == kind)
     )
+
+
+# secrets.token_urlsafe's alphabet; 64 characters is far above the 43 it makes.
+WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def integration_by_webhook_token(token: str, kind: IntegrationKind) -> Integration | None:
+    """The integration whose webhook URL ends in ``token``. Only what a webhook token can look
+    like is looked up: anything else (a NUL, which PostgreSQL refuses in a query) is an unknown
+    URL, not a database error."""
+    if not WEBHOOK_TOKEN.fullmatch(token):
+        return None
+    return db.session.scalar(select(Integration).where(Integration.webhook_token == token, Integration.kind == kind))
+
+
+def new_webhook_token() -> str:
+    """The unguessable last part of a webhook URL."""
+    return secrets.token_urlsafe(32)

@@ -37,6 +37,8 @@ class SupportSession(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "ticket_number"),
         UniqueConstraint("organization_id", "front_conversation_id"),
+        # Reps' replies arrive naming their Case; this finds its session.
+        Index("ix_support_sessions_org_case", "organization_id", "salesforce_case_id"),
         Index("ix_support_sessions_org_activity", "organization_id", "last_activity_at"),
     )
 
@@ -52,6 +54,7 @@ class SupportSession(Base):
     contact_phone: Mapped[str | None] = mapped_column(ClippedText(40))
     front_conversation_id: Mapped[str | None] = mapped_column(String(64))
     salesforce_case_id: Mapped[str | None] = mapped_column(String(64))
+    salesforce_case_number: Mapped[str | None] = mapped_column(String(32))
     miaw_conversation_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
