@@ -20,7 +20,16 @@ from webapp.models import (
     Role,
 )
 
-PUBLIC_ENDPOINTS = {"static", "auth.setup", "auth.login", "auth.logout", "health.healthz", "front_webhooks.receive"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.setup",
+    "auth.login",
+    "auth.logout",
+    "health.healthz",
+    "front_webhooks.receive",
+    "salesforce_webhooks.receive",
+    "salesforce.callback",
+}
 
 
 def _concrete_path(rule) -> str:

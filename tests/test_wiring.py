@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Every webhook source the app journals, and every place a handoff can go. A new integration
 # adds itself to webapp/wiring.py and here.
-EXPECTED_JOURNAL_SOURCES = {front_events.SOURCE}
-EXPECTED_DESTINATIONS = {"front_teammates"}
+EXPECTED_JOURNAL_SOURCES = {front_events.SOURCE, "salesforce"}
+EXPECTED_DESTINATIONS = {"front_teammates", "salesforce_case"}
 
 
 def test_the_app_registers_every_journal_source_and_handoff_destination(app):
@@ -57,6 +57,8 @@ def test_each_app_has_its_own_registry(app):
         ("webapp.models", "webapp.auth.views"),
         ("webapp.models", "webapp.settings.views"),
         ("webapp.front.handling", "jobs"),
+        # Front's reply flow reaches a Case or a live rep through the registered destinations only.
+        ("webapp.front.handling", "webapp.salesforce"),
     ],
 )
 def test_importing_the_domain_does_not_pull_in_pages_or_jobs(module, must_not_load):

@@ -66,6 +66,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from webapp.inbox import views as inbox_views
     from webapp.knowledge import views as knowledge_views
     from webapp.routing import register_converters
+    from webapp.salesforce import apex_views as salesforce_apex_views
+    from webapp.salesforce import case_views as salesforce_case_views
+    from webapp.salesforce import views as salesforce_views
+    from webapp.salesforce import webhooks as salesforce_webhooks
     from webapp.settings import retention as retention_views
     from webapp.settings import views as settings_views
 
@@ -85,6 +89,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         agent_views.bp,
         agent_views.ai_bp,
         front_webhooks.bp,
+        salesforce_webhooks.bp,
+        salesforce_views.bp,
+        salesforce_apex_views.bp,
+        salesforce_case_views.bp,
         knowledge_views.bp,
     ):
         app.register_blueprint(blueprint)

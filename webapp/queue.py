@@ -98,6 +98,8 @@ SYNC_KNOWLEDGE_SOURCE = JobSpec("jobs.knowledge.sync_knowledge_source", "knowled
 DISPATCH_DUE_SYNCS = JobSpec("jobs.knowledge.dispatch_due_syncs", "periodic", timeout=120, retry=NO_RETRY)
 
 PRUNE_EXPIRED = JobSpec("jobs.retention.prune_expired", "periodic", timeout=1800, retry=NO_RETRY)
+# An admin's handoff from the Inbox: Front's and Salesforce's calls, with Salesforce's own waits.
+HAND_OFF_SESSION = JobSpec("jobs.handoff.hand_off_session", "default", timeout=300)
 
 JOBS: tuple[JobSpec, ...] = (
     PROCESS_JOURNAL_ENTRY,
@@ -105,6 +107,7 @@ JOBS: tuple[JobSpec, ...] = (
     SYNC_KNOWLEDGE_SOURCE,
     DISPATCH_DUE_SYNCS,
     PRUNE_EXPIRED,
+    HAND_OFF_SESSION,
 )
 
 

@@ -13,7 +13,7 @@ from webapp.crypto import secret_hint
 # Settings → ..., named as the product's documentation names them.
 SETTINGS_NAV = (
     ("Ticketing System", (("Front", "front.settings"),)),
-    ("Integrations", (("Salesforce", "settings.salesforce"),)),
+    ("Integrations", (("Salesforce", "salesforce.settings"),)),
     (
         "Agent",
         (

@@ -8,6 +8,8 @@ from webapp.front import events as front_events
 from webapp.front import handling as front_handling
 from webapp.journal import JournalSource
 from webapp.registry import Registry
+from webapp.salesforce import cases as salesforce_cases
+from webapp.salesforce import relay as salesforce_relay
 
 
 def assemble() -> Registry:
@@ -15,5 +17,9 @@ def assemble() -> Registry:
     registry.add_journal_source(
         JournalSource(front_events.SOURCE, front_handling.handle, front_handling.on_final_failure)
     )
+    registry.add_journal_source(
+        JournalSource(salesforce_relay.SOURCE, salesforce_relay.handle, salesforce_relay.on_final_failure)
+    )
     registry.add_destination(front_actions.FrontTeammates())
+    registry.add_destination(salesforce_cases.SalesforceCase())
     return registry

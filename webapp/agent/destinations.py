@@ -14,14 +14,33 @@ DEFAULT = DEFAULT_DESTINATION
 class HandoffDestination(Protocol):
     key: str
     label: str
+    # The channels it can take; a destination without this attribute takes every channel.
+    # channels: tuple[Channel, ...]
 
     def hand_off(
         self, *, sender, support_session, message_id: str, handoff, retrying: bool, customer_message: str | None
     ) -> None: ...
 
+    # A destination that keeps the conversation after the handoff (a Case, a live rep) also has
+    # holds(support_session) -> bool and forward_customer_message(support_session, message_id,
+    # text): while it holds a session, the customer's new messages go to it and the AI stays quiet.
 
-def available() -> list[HandoffDestination]:
-    return list(registry.current().destinations.values())
+
+def available(channel: Channel | None = None) -> list[HandoffDestination]:
+    """Every registered destination, or those that can take a conversation on ``channel``."""
+    found = registry.current().destinations.values()
+    if channel is None:
+        return list(found)
+    return [d for d in found if Channel(channel) in getattr(d, "channels", tuple(Channel))]
+
+
+def holding(support_session) -> HandoffDestination | None:
+    """The destination that has this session's conversation now, if one does."""
+    for destination in registry.current().destinations.values():
+        holds = getattr(destination, "holds", None)
+        if holds is not None and holds(support_session):
+            return destination
+    return None
 
 
 def for_channel(settings: AgentSettings | None, channel: Channel) -> HandoffDestination:

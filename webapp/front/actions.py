@@ -101,6 +101,10 @@ def handoff_note(handoff: Handoff) -> str:
     )
 
 
+UNASSIGNED_NOTE = "Unassigned in Front."
+KEPT_NOTE = "Stays assigned to the AI teammate, which stays quiet."
+
+
 def hand_off(
     sender: Sender,
     support_session: SupportSession,
@@ -108,8 +112,17 @@ def hand_off(
     handoff: Handoff,
     retrying: bool,
     customer_message: str | None = None,
+    *,
+    note: str | None = None,
+    unassign: bool = True,
+    destination: str = "Front teammates",
+    details: dict | None = None,
 ) -> None:
-    """Tell the customer, leave the internal note, then unassign.
+    """Tell the customer, leave the internal note, then unassign (unless ``unassign`` is off:
+    a Case's conversation stays with the AI teammate, quiet, so nobody in Front answers over
+    the rep). Every destination ends here, each with its own ``note`` (the handoff summary by
+    default), its ``destination`` label and ``details`` for the HANDOFF event (a Case's id,
+    number and link; an error that made it fall back).
 
     Who has the conversation next is not read back: if a Front rule reassigns it, Front's
     assignment event puts that on the timeline, and a handoff stays within four calls to Front.
@@ -129,24 +142,68 @@ def hand_off(
         # Not tied to message_id: the handoff is not done until the note and unassign are.
         support_session.record(EventKind.AI_REPLY, text=customer_message, handoff_notice_for=message_id)
         db.session.commit()
-    note = handoff_note(handoff)
+    note = note or handoff_note(handoff)
     sender.send_once(
         lambda: sender.client.comment(conversation_id, author_id=sender.ai_teammate_id, body=note),
         lambda: sender.find_comment(conversation_id, note),
         check_first=retrying,
     )
-    sender.client.set_assignee(conversation_id, None)
+    if unassign:
+        sender.client.set_assignee(conversation_id, None)
     support_session.status = SessionStatus.HANDED_OFF
     support_session.record(
         EventKind.HANDOFF,
         reason=handoff.reason,
         summary=handoff.summary,
         sentiment=handoff.sentiment,
-        destination="Front teammates",
+        destination=destination,
         message_id=message_id,
-        note="Unassigned in Front.",
+        note=UNASSIGNED_NOTE if unassign else KEPT_NOTE,
+        **(details or {}),
     )
     db.session.commit()
+
+
+def fall_back(
+    sender: Sender,
+    support_session: SupportSession,
+    message_id: str,
+    handoff: Handoff,
+    retrying: bool,
+    customer_message: str | None,
+    *,
+    instead_of: str,
+    what_failed: str,
+    error_text: str,
+    error_key: str,
+) -> None:
+    """The chosen destination could not take the conversation (or gave it back): Front teammates
+    take it, told why in the note. The error goes on the timeline once per ``message_id`` (a
+    retried job adds nothing), under ``error_key`` so each destination finds its own."""
+    already = any(
+        e.kind == EventKind.ERROR and (e.payload or {}).get(error_key) == message_id for e in support_session.events
+    )
+    if not already:
+        support_session.record(
+            EventKind.ERROR,
+            message=f"{what_failed}; handed off to Front teammates instead.",
+            detail=error_text,
+            **{error_key: message_id},
+        )
+        db.session.commit()
+    shown = error_text.replace("`", "'")
+    hand_off(
+        sender,
+        support_session,
+        message_id,
+        handoff,
+        retrying,
+        customer_message,
+        note=f"{handoff_note(handoff)}\n\n**{what_failed}:** `{shown}`. Over to you.",
+        unassign=True,
+        destination="Front teammates",
+        details={"error": error_text, "instead_of": instead_of},
+    )
 
 
 class FrontTeammates:
@@ -157,6 +214,17 @@ class FrontTeammates:
 
     def hand_off(self, *, sender, support_session, message_id, handoff, retrying, customer_message) -> None:
         hand_off(sender, support_session, message_id, handoff, retrying, customer_message)
+
+
+def archive_if_ai_owns(sender: Sender, conversation_id: str, why: str) -> tuple[EventKind, dict]:
+    """Archive the conversation only while the AI teammate still has it, as for any resolution
+    a human did not make in Front; returns the timeline event saying which happened."""
+    assignee = sender.client.conversation(conversation_id).get("assignee") or None
+    if assignee and assignee.get("id") == sender.ai_teammate_id:
+        sender.client.archive(conversation_id)
+        return EventKind.ARCHIVE, {"message": f"Archived in Front: {why}."}
+    owner = f"assigned to {teammate_name(assignee)}" if assignee else "not assigned to the AI teammate"
+    return EventKind.ARCHIVE_SKIPPED, {"reason": f"left open in Front: the conversation is {owner}"}
 
 
 def resolve(sender: Sender, support_session: SupportSession, message_id: str) -> None:

@@ -175,6 +175,13 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
         if sessions.has_acted_on(support_session, message_id):
             db.session.commit()
             return
+        holder = destinations.holding(support_session)
+        if holder is not None and _from_customer(message, settings.ai_teammate_id, support_session):
+            # A Case or a live rep has the conversation: the customer's words go there, and the
+            # AI stays quiet.
+            db.session.commit()  # the customer message is kept whatever follows
+            holder.forward_customer_message(support_session, message_id, text)
+            return
         skip = rules.first_failing(
             rules.ReplyCheck(
                 conversation=conversation,
@@ -200,6 +207,20 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
             return
         db.session.commit()  # the customer message and its fingerprint are kept whatever follows
         decide_and_act(support_session, settings.ai_teammate_id, client, message_id, text, retrying)
+
+
+def _from_customer(message: dict, ai_teammate_id: str | None, support_session: SupportSession) -> bool:
+    """Written by the customer: not by a teammate, not our own reply echoed back."""
+    check = rules.ReplyCheck(
+        conversation={},
+        message=message,
+        ai_teammate_id=ai_teammate_id,
+        handle_unassigned=False,
+        enabled=True,
+        session_status=support_session.status,
+        our_message_ids=sessions.our_message_ids(support_session),
+    )
+    return rules.not_from_customer(check) is None
 
 
 def decide_and_act(

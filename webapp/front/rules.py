@@ -82,6 +82,11 @@ def _enabled(check: ReplyCheck) -> Skip | None:
     return None
 
 
+def not_from_customer(check: ReplyCheck) -> Skip | None:
+    """Why the message is not the customer's to answer (a teammate's, our own echo), or None."""
+    return _from_customer(check)
+
+
 def _from_customer(check: ReplyCheck) -> Skip | None:
     message = check.message
     author = message.get("author") or None

@@ -14,7 +14,15 @@ from webapp.text import content_hash
 
 DEDUP_WINDOW = timedelta(hours=24)
 # Events that mean "Switchboard already acted on this customer message".
-ACTED = {EventKind.AI_REPLY, EventKind.HANDOFF, EventKind.ARCHIVE, EventKind.ARCHIVE_SKIPPED, EventKind.SKIP}
+# A customer's message added to the session's Salesforce Case is acted on too.
+ACTED = {
+    EventKind.AI_REPLY,
+    EventKind.HANDOFF,
+    EventKind.ARCHIVE,
+    EventKind.ARCHIVE_SKIPPED,
+    EventKind.SKIP,
+    EventKind.SALESFORCE_CASE,
+}
 
 
 def find_session(organization_id: int, *conversation_ids: str | None) -> SupportSession | None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.db import db
-from webapp.models import Channel, SessionStatus, SupportSession
+from webapp.models import Channel, EventKind, SessionStatus, SupportSession
 from webapp.routing import last_page_at_most, text_arg
 
 
@@ -75,3 +75,18 @@ def get_session(organization_id: int, session_id: int) -> SupportSession | None:
         .where(SupportSession.id == session_id, SupportSession.organization_id == organization_id)
         .options(selectinload(SupportSession.events))
     )
+
+
+def case_status(support_session: SupportSession) -> str | None:
+    """Whether the session's Salesforce Case is open or closed, as far as Switchboard heard:
+    closed once Salesforce said so (its closing resolved the session), open otherwise."""
+    case_id = support_session.salesforce_case_id
+    if not case_id:
+        return None
+    for event in reversed(support_session.events):
+        payload = event.payload or {}
+        if event.kind == EventKind.RESOLVED and str(payload.get("salesforce_record_id") or "")[:15] == case_id[:15]:
+            return "closed"
+        if event.kind == EventKind.SALESFORCE_CASE and payload.get("case_id") == case_id:
+            return "open"
+    return "open"

@@ -95,6 +95,8 @@ class EventKind(StrEnum):
     ARCHIVE_SKIPPED = "archive_skipped"
     RESOLVED = "resolved"
     ERROR = "error"
+    # A Case handed off to, or a customer's message added to it as a comment.
+    SALESFORCE_CASE = "salesforce_case"
 
     @property
     def label(self) -> str:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from webapp.auth.logins import keep_logged_in
 from webapp.db import db
 from webapp.forms import ButtonForm
-from webapp.models import IntegrationKind, Role, User, integration_of
+from webapp.models import Role, User
 from webapp.security import admin_required, owned_or_404
 from webapp.settings import members
 from webapp.settings.forms import ROLE_CHOICES, AddMemberForm, OrganizationForm, ResetPasswordForm, RoleForm
@@ -17,13 +17,6 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 @bp.get("/")
 def index():
     return redirect(url_for("front.settings"))
-
-
-@bp.get("/integrations/salesforce")
-def salesforce():
-    return render_template(
-        "settings/salesforce.html", integration=integration_of(current_user.organization_id, IntegrationKind.SALESFORCE)
-    )
 
 
 def _render_organization(org_form=None, add_form=None, status=200):
