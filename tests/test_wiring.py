@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Every webhook source the app journals, and every place a handoff can go. A new integration
 # adds itself to webapp/wiring.py and here.
 EXPECTED_JOURNAL_SOURCES = {front_events.SOURCE, "salesforce"}
-EXPECTED_DESTINATIONS = {"front_teammates", "salesforce_case"}
+EXPECTED_DESTINATIONS = {"front_teammates", "salesforce_case", "salesforce_live_messaging"}
 
 
 def test_the_app_registers_every_journal_source_and_handoff_destination(app):

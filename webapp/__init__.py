@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from webapp.salesforce import case_views as salesforce_case_views
     from webapp.salesforce import views as salesforce_views
     from webapp.salesforce import webhooks as salesforce_webhooks
+    from webapp.salesforce.messaging import views as salesforce_messaging_views
     from webapp.settings import retention as retention_views
     from webapp.settings import views as settings_views
 
@@ -93,6 +94,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         salesforce_views.bp,
         salesforce_apex_views.bp,
         salesforce_case_views.bp,
+        salesforce_messaging_views.bp,
         knowledge_views.bp,
     ):
         app.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""Command-line entry points: ``switchboard serve|worker|scheduler|db|keys``.
+"""Command-line entry points: ``switchboard serve|worker|scheduler|relay|db|keys``.
 
 ``switchboard`` is ``flask --app app`` with Switchboard's app preset, so both spellings work.
 """
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 @click.option("--workers", type=int, default=None, help="RQ worker processes (default: WORKERS or 1).")
 @with_appcontext
 def serve(workers: int | None) -> None:
-    """Upgrade the database, then run the web server, workers and scheduler, restarting any that exits."""
+    """Upgrade the database, then run the web server, workers, scheduler and relay, restarting any that exits."""
     app = current_app
     migrations.upgrade()
     env = os.environ.copy()
@@ -48,6 +48,11 @@ def serve(workers: int | None) -> None:
     children += [
         Child(f"worker {n}" if count > 1 else "worker", [python, "-m", "webapp.cli", "worker"])
         for n in range(1, count + 1)
+    ]
+    relays = app.config["RELAYS"]
+    children += [
+        Child(f"relay {n}" if relays > 1 else "relay", [python, "-m", "webapp.cli", "relay"])
+        for n in range(1, relays + 1)
     ]
     click.echo(f"Switchboard on {app.config['PUBLIC_URL']} (listening on {bind}); Ctrl+C stops it.")
     from webapp.auth.setup_token import pending_setup_url
@@ -279,6 +284,16 @@ def scheduler() -> None:
     build_scheduler().start()
 
 
+@click.command("relay")
+@click.option("--capacity", type=int, default=None, help="Streams held at most (default: RELAY_CAPACITY or 1000).")
+@with_appcontext
+def relay(capacity: int | None) -> None:
+    """Hold the event streams of open Live Messaging conversations and queue what reps write."""
+    from webapp.salesforce.messaging import relay as messaging_relay
+
+    messaging_relay.run(current_app._get_current_object(), capacity=capacity)
+
+
 @click.group("db")
 def db_group() -> None:
     """Database migrations."""
@@ -329,7 +344,7 @@ def keys_rotate() -> None:
 def register_commands(app: Flask) -> None:
     from webapp.sandbox.console import sandbox
 
-    for command in (serve, worker, scheduler, db_group, keys_group, sandbox):
+    for command in (serve, worker, scheduler, relay, db_group, keys_group, sandbox):
         app.cli.add_command(command)
 
 

@@ -158,6 +158,11 @@ def from_environment(instance_path: Path) -> dict:
         "PORT": parse_int(os.environ.get("PORT"), 5000),
         "WEB_CONCURRENCY": parse_int(os.environ.get("WEB_CONCURRENCY"), 2),
         "WORKERS": parse_int(os.environ.get("WORKERS"), 1),
+        # Live Messaging relays `switchboard serve` starts (0: none, e.g. when they run elsewhere),
+        # the event streams each holds at most, and how long a killed relay's streams outlive it.
+        "RELAYS": max(0, parse_int(os.environ.get("RELAYS"), 1)),
+        "RELAY_CAPACITY": max(1, parse_int(os.environ.get("RELAY_CAPACITY"), 1000)),
+        "RELAY_LEASE_SECONDS": max(3, parse_int(os.environ.get("RELAY_LEASE_SECONDS"), 30)),
         "LOG_LEVEL": log_level(os.environ.get("LOG_LEVEL")),
     }
 

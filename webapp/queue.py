@@ -100,6 +100,13 @@ DISPATCH_DUE_SYNCS = JobSpec("jobs.knowledge.dispatch_due_syncs", "periodic", ti
 PRUNE_EXPIRED = JobSpec("jobs.retention.prune_expired", "periodic", timeout=1800, retry=NO_RETRY)
 # An admin's handoff from the Inbox: Front's and Salesforce's calls, with Salesforce's own waits.
 HAND_OFF_SESSION = JobSpec("jobs.handoff.hand_off_session", "default", timeout=300)
+# Live Messaging conversations no rep answered in time go to Front teammates.
+FALL_BACK_UNANSWERED_LIVE_CONVERSATIONS = JobSpec(
+    "jobs.messaging_deadlines.fall_back_unanswered", "periodic", timeout=300, retry=NO_RETRY
+)
+# An event on a Live Messaging stream (a rep's message, the rep joining, the session ending),
+# queued by the relay (webapp/salesforce/messaging/relay.py): a customer is waiting on it.
+RELAY_MESSAGING_EVENT = JobSpec("jobs.messaging.relay_messaging_event", "webhooks", timeout=120)
 
 JOBS: tuple[JobSpec, ...] = (
     PROCESS_JOURNAL_ENTRY,
@@ -108,6 +115,8 @@ JOBS: tuple[JobSpec, ...] = (
     DISPATCH_DUE_SYNCS,
     PRUNE_EXPIRED,
     HAND_OFF_SESSION,
+    FALL_BACK_UNANSWERED_LIVE_CONVERSATIONS,
+    RELAY_MESSAGING_EVENT,
 )
 
 

@@ -18,7 +18,14 @@ from rq.cron import CronJob, CronScheduler
 from rq.exceptions import StopRequested
 
 from webapp import redis_server
-from webapp.queue import DISPATCH_DUE_SYNCS, FAILURE_TTL, PRUNE_EXPIRED, SWEEP_JOURNAL, JobSpec
+from webapp.queue import (
+    DISPATCH_DUE_SYNCS,
+    FAILURE_TTL,
+    FALL_BACK_UNANSWERED_LIVE_CONVERSATIONS,
+    PRUNE_EXPIRED,
+    SWEEP_JOURNAL,
+    JobSpec,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(DISPATCH_DUE_SYNCS, interval=60),
     # What customers sent, past each organization's retention (webapp/retention.py).
     PeriodicJob(PRUNE_EXPIRED, interval=3600),
+    # Live Messaging conversations past their wait for a rep go to Front teammates.
+    PeriodicJob(FALL_BACK_UNANSWERED_LIVE_CONVERSATIONS, interval=30),
 )
 
 # Take the lease when it is free, or extend it when it is ours, in one atomic step.

@@ -10,6 +10,7 @@ from webapp.journal import JournalSource
 from webapp.registry import Registry
 from webapp.salesforce import cases as salesforce_cases
 from webapp.salesforce import relay as salesforce_relay
+from webapp.salesforce.messaging import handoff as live_messaging_handoff
 
 
 def assemble() -> Registry:
@@ -22,4 +23,5 @@ def assemble() -> Registry:
     )
     registry.add_destination(front_actions.FrontTeammates())
     registry.add_destination(salesforce_cases.SalesforceCase())
+    registry.add_destination(live_messaging_handoff.LiveMessaging())
     return registry

@@ -164,3 +164,32 @@ def test_a_refusal_by_the_domain_is_shown_at_the_top_of_the_form_and_keeps_what_
     assert response.status_code == 400
     assert 'role="alert">Not saved: those office hours no longer exist.' in page
     assert "Typed by the admin." in page
+
+
+def test_each_channel_offers_only_the_destinations_that_can_take_it(admin):
+    page = admin.get(PAGE).get_data(as_text=True)
+    email = page.split('name="destination_email"', 1)[1].split("</select>", 1)[0]
+    web = page.split('name="destination_web"', 1)[1].split("</select>", 1)[0]
+    assert "Salesforce Case" in email and "Salesforce Live Messaging" not in email
+    assert "Salesforce Live Messaging" in web
+    response = _post(admin, **{**FORM, "destination_email": "salesforce_live_messaging"})
+    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    assert _settings().forbidden_topics == ""
+
+
+def test_the_domain_refuses_a_destination_for_a_channel_it_cannot_take(owner):
+    from webapp.agent import settings as agent_settings
+    from webapp.models import AdvancedSwitches, SettingsError
+
+    with pytest.raises(SettingsError, match="Salesforce Live Messaging cannot take email conversations"):
+        agent_settings.save(
+            owner.organization_id,
+            mode=HandoffMode.PRESET,
+            level=1,
+            switches=AdvancedSwitches(),
+            forbidden_topics="",
+            message_open="Soon.",
+            message_closed="Later.",
+            office_hours_id=None,
+            destination_keys={"email": "salesforce_live_messaging"},
+        )

@@ -266,9 +266,9 @@ class Serve:
             raise AssertionError(f"the web server did not answer /healthz: {exc}\n{self.output()[-5000:]}") from exc
 
     def children(self) -> dict[str, list[int]]:
-        """serve's own children, by kind: {"web": [...], "worker": [...], "scheduler": [...]}."""
+        """serve's own children, by kind: {"web": [...], "worker": [...], "scheduler": [...], "relay": [...]}."""
         self._note()
-        kinds: dict[str, list[int]] = {"web": [], "worker": [], "scheduler": []}
+        kinds: dict[str, list[int]] = {"web": [], "worker": [], "scheduler": [], "relay": []}
         for pid in descendants(self.process.pid):
             if _parent(pid) != self.process.pid:
                 continue

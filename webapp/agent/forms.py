@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -64,10 +66,11 @@ class HandoffForm(Form):
     )
 
 
-def destination_fields(choices: list[SelectChoice]):
-    """One destination select per channel, added to the form class at request time."""
+def destination_fields(choices_for: Callable[[str], list[SelectChoice]]):
+    """One destination select per channel, offering what can take that channel, added to the
+    form class at request time."""
     return {
-        f"destination_{channel}": SelectField(f"Handoff destination for {channel}", choices=choices)
+        f"destination_{channel}": SelectField(f"Handoff destination for {channel}", choices=choices_for(channel))
         for channel in CHANNELS
     }
 

@@ -61,6 +61,9 @@ def save(
     chosen = {Channel(channel).value: key for channel, key in destination_keys.items()}
     if unknown := sorted(set(chosen.values()) - known):
         raise SettingsError(f"unknown handoff destination: {', '.join(unknown)}")
+    for channel, key in chosen.items():
+        if key not in {destination.key for destination in destinations.available(Channel(channel))}:
+            raise SettingsError(f"{registered_label(key)} cannot take {channel} conversations")
     settings = get_or_create(organization_id)
     settings.handoff_mode = mode
     settings.handoff_level = level
@@ -72,6 +75,10 @@ def save(
     settings.destinations = {channel: chosen.get(channel, destinations.DEFAULT) for channel in CHANNELS}
     db.session.commit()
     return settings
+
+
+def registered_label(key: str) -> str:
+    return next((d.label for d in destinations.available() if d.key == key), key)
 
 
 def schedule_of(office_hours: OfficeHours) -> Schedule:

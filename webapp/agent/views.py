@@ -31,8 +31,11 @@ def _schedules() -> list[OfficeHours]:
 
 
 def _handoff_form(from_request: bool) -> HandoffForm:
-    choices = [SelectChoice(d.key, d.label) for d in destinations.available()]
-    form_class = type("HandoffSettingsForm", (HandoffForm,), destination_fields(choices))
+    form_class = type(
+        "HandoffSettingsForm",
+        (HandoffForm,),
+        destination_fields(lambda channel: [SelectChoice(d.key, d.label) for d in destinations.available(channel)]),
+    )
     settings = agent_settings.get_or_create(current_user.organization_id)
     if from_request:
         form = form_class()

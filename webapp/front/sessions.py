@@ -14,7 +14,7 @@ from webapp.text import content_hash
 
 DEDUP_WINDOW = timedelta(hours=24)
 # Events that mean "Switchboard already acted on this customer message".
-# A customer's message added to the session's Salesforce Case is acted on too.
+# A customer's message added to the session's Salesforce Case, or sent to its live rep, is acted on too.
 ACTED = {
     EventKind.AI_REPLY,
     EventKind.HANDOFF,
@@ -22,6 +22,7 @@ ACTED = {
     EventKind.ARCHIVE_SKIPPED,
     EventKind.SKIP,
     EventKind.SALESFORCE_CASE,
+    EventKind.LIVE_MESSAGING,
 }
 
 

@@ -21,6 +21,7 @@ from webapp.models.knowledge import (
     Visibility,
 )
 from webapp.models.message_fingerprint import MessageFingerprint
+from webapp.models.messaging import MessagingConversation, MessagingStatus
 from webapp.models.organization import Organization, Role, User
 from webapp.models.support_session import (
     CHANNELS,
@@ -49,6 +50,8 @@ __all__ = [
     "KnowledgeArticle",
     "KnowledgeSource",
     "MessageFingerprint",
+    "MessagingConversation",
+    "MessagingStatus",
     "OfficeHours",
     "Organization",
     "Role",

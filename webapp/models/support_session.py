@@ -97,6 +97,9 @@ class EventKind(StrEnum):
     ERROR = "error"
     # A Case handed off to, or a customer's message added to it as a comment.
     SALESFORCE_CASE = "salesforce_case"
+    # A conversation with a live rep through Salesforce Live Messaging: opened, a customer's
+    # message sent to the rep, a rep joining or leaving.
+    LIVE_MESSAGING = "live_messaging"
 
     @property
     def label(self) -> str:

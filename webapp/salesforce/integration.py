@@ -9,7 +9,7 @@ the client secret, the OAuth tokens and the secret that signs the Apex callouts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -76,6 +76,8 @@ class SalesforceSettings(JSONSettings):
     after_case: str = AfterCase.KEEP.value
     # When the callout secret was made, shown so an admin knows which one Salesforce holds.
     callout_secret_created_at: str | None = None
+    # Messaging for In-App and Web, read and checked by webapp.salesforce.messaging.settings.
+    live_messaging: dict = field(default_factory=dict)
 
     def validate(self) -> None:
         if self.state not in {s.value for s in ConnectionState}:

@@ -1,0 +1,1 @@
+"""Tests of Salesforce Live Messaging (Messaging for In-App and Web)."""

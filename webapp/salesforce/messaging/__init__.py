@@ -1,0 +1,1 @@
+"""Salesforce Live Messaging: handing a conversation to a live rep through Messaging for In-App and Web."""
