@@ -11,7 +11,7 @@ from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontError, FrontForbidden
 from webapp.models import Integration, IntegrationKind, SettingsError, integration_of
-from webapp.models.integration import integration_by_webhook_token, new_webhook_token
+from webapp.models.integration import get_or_create_integration, integration_by_webhook_token, new_webhook_token
 from webapp.models.types import JSONSettings
 from webapp.ratelimit import Priority, RateLimiter
 
@@ -71,18 +71,7 @@ def front_integration(organization_id: int) -> Integration | None:
 
 
 def get_or_create(organization_id: int) -> Integration:
-    integration = front_integration(organization_id)
-    if integration is None:
-        integration = Integration(
-            organization_id=organization_id,
-            kind=IntegrationKind.FRONT,
-            enabled=False,
-            settings={},
-            webhook_token=new_webhook_token(),
-        )
-        db.session.add(integration)
-        db.session.flush()
-    return integration
+    return get_or_create_integration(organization_id, IntegrationKind.FRONT)
 
 
 def by_webhook_token(token: str) -> Integration | None:

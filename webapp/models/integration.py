@@ -66,3 +66,16 @@ def integration_by_webhook_token(token: str, kind: IntegrationKind) -> Integrati
 def new_webhook_token() -> str:
     """The unguessable last part of a webhook URL."""
     return secrets.token_urlsafe(32)
+
+
+def get_or_create_integration(organization_id: int, kind: IntegrationKind) -> Integration:
+    """The organization's integration of this kind, made (switched off, with its webhook token)
+    and flushed when it has none yet; the caller commits."""
+    integration = integration_of(organization_id, kind)
+    if integration is None:
+        integration = Integration(
+            organization_id=organization_id, kind=kind, enabled=False, settings={}, webhook_token=new_webhook_token()
+        )
+        db.session.add(integration)
+        db.session.flush()
+    return integration

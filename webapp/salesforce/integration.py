@@ -17,7 +17,7 @@ from flask import current_app
 
 from webapp.db import db
 from webapp.models import Integration, IntegrationKind, SettingsError, integration_of, utcnow
-from webapp.models.integration import integration_by_webhook_token, new_webhook_token
+from webapp.models.integration import get_or_create_integration, integration_by_webhook_token
 from webapp.models.types import JSONSettings
 
 PRODUCTION_LOGIN_URL = "https://login.salesforce.com"
@@ -122,18 +122,7 @@ def salesforce_integration(organization_id: int) -> Integration | None:
 
 
 def get_or_create(organization_id: int) -> Integration:
-    integration = salesforce_integration(organization_id)
-    if integration is None:
-        integration = Integration(
-            organization_id=organization_id,
-            kind=IntegrationKind.SALESFORCE,
-            enabled=False,
-            settings={},
-            webhook_token=new_webhook_token(),
-        )
-        db.session.add(integration)
-        db.session.flush()
-    return integration
+    return get_or_create_integration(organization_id, IntegrationKind.SALESFORCE)
 
 
 def by_webhook_token(token: str) -> Integration | None:

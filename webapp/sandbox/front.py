@@ -22,8 +22,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from webapp.sandbox.serving import LoopbackServer
 
 TOKEN = "sandbox-front-token-0123456789abcd"
 
@@ -579,19 +580,8 @@ class FakeFront:
         return self._error(404, "Not found")
 
 
-class FrontServer:
+class FrontServer(LoopbackServer):
     """Runs a FakeFront on a free loopback port."""
 
     def __init__(self, fake: FakeFront | None = None, port: int = 0):
-        self.fake = fake or FakeFront()
-        self._server = make_server("127.0.0.1", port, self.fake, threaded=True)
-        self.fake.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeFront:
-        self._thread.start()
-        return self.fake
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._thread.join(timeout=5)
+        super().__init__(fake or FakeFront(), port)

@@ -72,10 +72,11 @@ from dataclasses import dataclass, field
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from webapp.sandbox.salesforce import ORG_ID, Call, Failure, _locked, salesforce_id
+from webapp.sandbox.serving import LoopbackServer
 
 ES_DEVELOPER_NAME = "Switchboard_Chat"
 API = "/iamessage/api/v2"
@@ -943,27 +944,15 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class MessagingServer:
+class MessagingServer(LoopbackServer):
     """Runs a FakeMessaging on a free loopback port: ``with MessagingServer() as fake: fake.url``."""
 
     def __init__(self, fake: FakeMessaging | None = None, port: int = 0, backlog: int = 1024):
-        self.fake = fake or FakeMessaging()
-        self._server = make_server("127.0.0.1", port, self.fake, threaded=True, request_handler=_QuietHandler)
         # A relay opening a thousand streams at once should not see refused connections.
-        self._server.socket.listen(backlog)
-        self.fake.url = f"http://127.0.0.1:{self._server.server_port}"
-        # Polled often, so leaving the with-block takes a moment, not half a second.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__(fake or FakeMessaging(), port, backlog=backlog, request_handler=_QuietHandler)
 
-    def __enter__(self) -> FakeMessaging:
-        self._thread.start()
-        return self.fake
-
-    def __exit__(self, *exc):
+    def closing(self) -> None:
         self.fake.close()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -49,10 +49,10 @@ from datetime import UTC, datetime
 from typing import NoReturn
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from webapp.sandbox import soql
+from webapp.sandbox.serving import LoopbackServer
 
 CLIENT_ID = "sandbox-client-id"
 CLIENT_SECRET = "sandbox-client-secret"
@@ -1312,22 +1312,11 @@ def _with_query(url: str, params: dict) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
-class SalesforceServer:
+class SalesforceServer(LoopbackServer):
     """Runs a FakeSalesforce on a free loopback port: ``with SalesforceServer() as fake: fake.url``."""
 
     def __init__(self, fake: FakeSalesforce | None = None, port: int = 0):
-        self.fake = fake or FakeSalesforce()
-        self._server = make_server("127.0.0.1", port, self.fake, threaded=True)
-        self.fake.url = f"http://127.0.0.1:{self._server.server_port}"
-        # Polled often, so leaving the with-block takes a moment, not half a second.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__(fake or FakeSalesforce(), port)
 
-    def __enter__(self) -> FakeSalesforce:
-        self._thread.start()
-        return self.fake
-
-    def __exit__(self, *exc):
+    def closing(self) -> None:
         self.fake._closing.set()  # held answers end now instead of after timeout_hold
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
