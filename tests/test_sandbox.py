@@ -209,6 +209,10 @@ def started(monkeypatch) -> list[FakeFront]:
             super().__init__(fake, port=0)  # any free port, whatever was asked
 
     monkeypatch.setattr(console, "FrontServer", RecordingServer)
+    salesforce_server = console.SalesforceServer  # any free port too, so runs side by side never collide
+    monkeypatch.setattr(console, "SalesforceServer", lambda fake, port=0: salesforce_server(fake, port=0))
+    messaging_server = console.MessagingServer
+    monkeypatch.setattr(console, "MessagingServer", lambda fake, port=0: messaging_server(fake, port=0))
     return seen
 
 

@@ -7,23 +7,37 @@ message (any plain line), or what the human teammate does (``/assign``, ``/teamm
 webhook, exactly as Front would, and whatever Switchboard does in Front in return (replies,
 internal notes, unassignment) is printed. The fake can be made slow, rate limited or flaky, to
 watch Switchboard cope.
+
+It also runs a fake Salesforce org to connect Switchboard to: a conversation handed off becomes
+a Case there, and ``/rep`` and ``/close-case`` play a rep answering and closing that Case, each
+announced with the signed callout the Apex Switchboard generates would send.
+
+And a fake of Salesforce's Live Messaging (MIAW) API: a conversation handed off there opens a
+MIAW conversation, and ``/agent``, ``/agent-leave``, ``/route-fail`` and ``/end-session`` play
+the rep on it. Switchboard hears them on the fake's event stream (its relay, started by
+``switchboard serve``), as it would Salesforce's.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
+import os
 import secrets
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 import requests
 
-from webapp.sandbox import webhooks
+from webapp.sandbox import salesforce_callouts, webhooks
 from webapp.sandbox.front import FakeFront, FrontServer
+from webapp.sandbox.miaw import UUID_V4, FakeMessaging, MessagingServer
+from webapp.sandbox.salesforce import FakeSalesforce, SalesforceServer
 from webapp.sandbox.seed import AI, ARTICLES, HUMAN, seed
 from webapp.sandbox.webhooks import send_customer_message
 
@@ -36,7 +50,14 @@ HELP = """\
   /teammate <text>      Sam, the human teammate, replies to the customer
   /assign ai|human|none Sam assigns the conversation to the AI, to Sam, or to nobody
   /archive              Sam archives the conversation
-  /new                  start another conversation
+  /rep <text>           Riley, a rep in Salesforce, answers on the conversation's Case
+  /close-case           Riley closes the conversation's Case
+  /agent <text>         Riley, a live rep in Salesforce Live Messaging, joins if needed and writes
+  /agent-leave          Riley leaves the live conversation without ending it
+  /route-fail           Salesforce cannot route the live conversation to a rep
+  /end-session          Riley ends the live messaging session
+  /upload-key <file>    upload the JWK Switchboard made (Generate a key pair) to the fake's keyset
+  /new [email|chat|sms] start another conversation (by email unless another channel is named)
   /help                 this list
   Ctrl+D                quit"""
 
@@ -73,6 +94,29 @@ def activity_since(fake: FakeFront, conversation_id: str, since: float) -> list[
 
 
 @dataclass
+class SalesforceLink:
+    """The fake Salesforce org, and where its callouts go: Switchboard's Salesforce webhook URL
+    and callout secret, given as options or asked for (``ask``) when first needed."""
+
+    fake: FakeSalesforce
+    webhook_url: str | None = None
+    secret: str | None = None
+    ask: Callable[[], tuple[str, str]] | None = None
+
+    def ready(self) -> bool:
+        if not (self.webhook_url and self.secret) and self.ask is not None:
+            self.webhook_url, self.secret = self.ask()
+        return bool(self.webhook_url and self.secret)
+
+
+def ask_for_callouts() -> tuple[str, str]:
+    """On a terminal: what /rep and /close-case need, from Settings → Integrations → Salesforce."""
+    url = click.prompt("Salesforce webhook URL (Settings → Integrations → Salesforce)", default="", show_default=False)
+    secret = click.prompt("Callout secret", default="", show_default=False, hide_input=True)
+    return url.strip(), secret.strip()
+
+
+@dataclass
 class Chat:
     """The chat between lines: the current conversation and where Switchboard listens."""
 
@@ -81,6 +125,10 @@ class Chat:
     app_secret: str
     wait: float = 15.0  # seconds to watch for Switchboard's answer to a customer message
     echo: Callable[[str], None] = click.echo
+    salesforce: SalesforceLink | None = None
+    miaw: FakeMessaging | None = None
+    issuer: str | None = None  # the keyset issuer /upload-key registers keys with
+    channel: str = "email"  # the channel the customer writes on (webhooks.CHANNELS)
     conversation_id: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -95,15 +143,18 @@ class Chat:
         if not text:
             return
         if not text.startswith("/"):
-            self._announce(webhooks.customer_message(self.fake, self.conversation_id, text), watch=True)
+            event = webhooks.customer_message(self.fake, self.conversation_id, text, self.channel)
+            self._announce(event, watch=True)
             return
         command, _, argument = text.partition(" ")
         argument = argument.strip()
         if command == "/help":
             self.echo(HELP)
-        elif command == "/new":
+        elif command == "/new" and argument in ("", *webhooks.CHANNELS):
             self.conversation_id = self._next_conversation()
-            self.echo(f"New conversation {self.conversation_id}.")
+            self.channel = argument or "email"
+            on = f" on {self.channel}" if argument else ""
+            self.echo(f"New conversation {self.conversation_id}{on}.")
         elif command == "/assign" and argument in ASSIGNEES:
             self._announce(webhooks.assignee_change(self.fake, self.conversation_id, ASSIGNEES[argument]))
         elif command == "/teammate" and argument:
@@ -112,6 +163,16 @@ class Chat:
             self._announce(webhooks.archive(self.fake, self.conversation_id))
         elif command == "/archive":
             self.echo("Nothing to archive yet: this conversation has no messages.")
+        elif command == "/rep" and argument:
+            self._as_rep(lambda fake, case: salesforce_callouts.rep_comment(fake, case, argument), watch=True)
+        elif command == "/close-case" and not argument:
+            self._as_rep(salesforce_callouts.close_case, watch=False)
+        elif command == "/agent" and argument:
+            self._as_live_rep(lambda miaw, conversation: miaw.agent_message(conversation, argument), watch=True)
+        elif command in LIVE_REP_COMMANDS and not argument:
+            self._as_live_rep(LIVE_REP_COMMANDS[command], watch=command != "/agent-leave")
+        elif command == "/upload-key" and argument:
+            self._upload_key(argument)
         else:
             self.echo(f"Not understood: {text}. /help lists the commands.")
 
@@ -135,6 +196,73 @@ class Chat:
             return
         self._watch(since)
 
+    def _as_rep(self, act: Callable[[FakeSalesforce, dict], dict], watch: bool) -> None:
+        """Do ``act`` in the fake org on the conversation's Case, then send the callout."""
+        link = self.salesforce
+        if link is None:
+            self.echo("This sandbox runs no fake Salesforce.")
+            return
+        case = salesforce_callouts.case_for_conversation(link.fake, self.conversation_id)
+        if case is None:
+            self.echo(
+                "This conversation has no Salesforce Case yet: Switchboard makes one when it hands the "
+                "conversation off with Salesforce Case chosen in Handoff settings."
+            )
+            return
+        if not link.ready():
+            self.echo("Sending it needs --salesforce-webhook-url and --salesforce-secret (Settings → Salesforce).")
+            return
+        since = self.fake.clock()
+        document = act(link.fake, case)
+        try:
+            response = salesforce_callouts.deliver(document, link.webhook_url, link.secret)
+        except requests.RequestException as exc:
+            self.echo(f"Switchboard did not answer at {link.webhook_url} ({type(exc).__name__}).")
+            return
+        if response.status_code != 200:
+            self.echo(f"Switchboard refused the callout: {response.status_code} {response.text[:200]}")
+            return
+        self.echo(f"  Salesforce Case {case['CaseNumber']}: Switchboard took the {document['type']} callout.")
+        if watch:
+            self._watch(since)
+        else:
+            self.echo("  See the session in the Inbox.")
+
+    def _as_live_rep(self, act: Callable[[FakeMessaging, str], object], watch: bool) -> None:
+        """Do ``act`` in the fake MIAW on the current conversation's live conversation."""
+        if self.miaw is None:
+            self.echo("This sandbox runs no fake Live Messaging.")
+            return
+        conversation = live_conversation_for(self.fake, self.miaw, self.conversation_id)
+        if conversation is None:
+            self.echo(
+                "This conversation has no Live Messaging conversation yet: Switchboard opens one when it hands the "
+                "conversation off with Salesforce Live Messaging chosen in Handoff settings."
+            )
+            return
+        since = self.fake.clock()
+        act(self.miaw, conversation)
+        self.echo(
+            f"  Live Messaging conversation {conversation}: done in the fake; Switchboard hears it on the stream."
+        )
+        if watch:
+            self._watch(since)
+
+    def _upload_key(self, argument: str) -> None:
+        """Register the JWK (a file's path, or the JSON itself) as Salesforce's keyset would."""
+        if self.miaw is None:
+            self.echo("This sandbox runs no fake Live Messaging.")
+            return
+        try:
+            text = argument if argument.lstrip().startswith("{") else Path(argument).read_text(encoding="utf-8")
+            self.miaw.register_key(json.loads(text), self.issuer or "")
+        except (OSError, ValueError) as exc:
+            self.echo(f"Key not uploaded: {exc}")
+            return
+        self.echo(
+            f"Key uploaded to the fake's keyset with the issuer {self.issuer}: customers with an email are verified."
+        )
+
     def _watch(self, since: float) -> None:
         """Print Switchboard's doings until it answers, or until ``wait`` runs out. After an AI
         message, watch a few seconds more: a handoff's note and unassignment follow it, spaced
@@ -152,6 +280,23 @@ class Chat:
             time.sleep(0.3)
         if not shown:
             self.echo("  (no answer yet: is the worker running? See the Inbox for the skip reason.)")
+
+
+LIVE_REP_COMMANDS: dict[str, Callable[[FakeMessaging, str], object]] = {
+    "/agent-leave": FakeMessaging.agent_leave,
+    "/route-fail": FakeMessaging.route_fail,
+    "/end-session": FakeMessaging.end_session,
+}
+
+
+def live_conversation_for(fake: FakeFront, miaw: FakeMessaging, conversation_id: str) -> str | None:
+    """The MIAW conversation a Front conversation was handed to: the handoff's internal note names
+    it; the newest note naming one the fake knows wins (a conversation handed off twice)."""
+    for comment in reversed(fake.comments_on(conversation_id)):
+        for found in UUID_V4.findall(comment.get("body") or ""):
+            if found in miaw.conversations:
+                return found
+    return None
 
 
 def knobs(fake: FakeFront, articles: int) -> str:
@@ -172,6 +317,33 @@ def last_step(webhook_url: str | None, interactive: bool) -> str:
     if interactive:
         return "Run this command again with --webhook-url <that URL>, or paste the URL below."
     return "Run this command again with --webhook-url <that URL>."
+
+
+def salesforce_steps(salesforce: FakeSalesforce, callouts_given: bool) -> str:
+    """How to connect Switchboard to the fake Salesforce, as numbered lines to print."""
+    last = (
+        "/rep and /close-case send callouts to the webhook URL given."
+        if callouts_given
+        else "Make the callout secret there; /rep asks for it and the Salesforce webhook URL (or pass\n"
+        "   --salesforce-webhook-url and --salesforce-secret)."
+    )
+    return (
+        f"4. Settings → Integrations → Salesforce: Client ID {salesforce.client_id}, Client Secret\n"
+        f"   {salesforce.client_secret}, Login URL {salesforce.url}; save, Connect, Approve in the popup.\n"
+        f"   Handoff settings: choose Salesforce Case. {last}"
+    )
+
+
+def live_messaging_steps(miaw: FakeMessaging, issuer: str) -> str:
+    """How to fill the six Live Messaging fields for the fake MIAW, as numbered lines to print."""
+    return (
+        f"5. Settings → Integrations → Salesforce → Live Messaging: Instance URL {miaw.url}, ES Developer Name\n"
+        f"   {miaw.es_developer_name}, Org ID {miaw.org_id}; Generate a key pair (it fills the Auth Key ID and both\n"
+        f"   keys; keep the Issuer {issuer}), save, download the JWK and type /upload-key <that file>.\n"
+        "   Test connection.\n"
+        "   Handoff settings: choose Salesforce Live Messaging for web chat or SMS; type /new chat (or /new sms)\n"
+        "   to write as a chat customer; /agent, /agent-leave, /route-fail and /end-session play the rep."
+    )
 
 
 def serve_until_stopped() -> None:
@@ -217,6 +389,24 @@ def serve_until_stopped() -> None:
     show_default=True,
     help="Generated Help Center articles added to the three written ones, to try search at scale.",
 )
+@click.option("--salesforce-port", default=8026, show_default=True, help="Loopback port of the fake Salesforce.")
+@click.option(
+    "--miaw-port", default=8027, show_default=True, help="Loopback port of the fake Salesforce Live Messaging API."
+)
+@click.option(
+    "--salesforce-webhook-url",
+    default=None,
+    help="Switchboard's Salesforce webhook URL (Settings → Integrations → Salesforce), for /rep and /close-case.",
+)
+@click.option(
+    "--salesforce-secret", default=None, help="The callout secret Switchboard made, for /rep and /close-case."
+)
+@click.option(
+    "--public-url",
+    default=lambda: os.environ.get("PUBLIC_URL", "http://localhost:5000"),
+    show_default="PUBLIC_URL or http://localhost:5000",
+    help="Switchboard's public address: the fake Salesforce accepts its OAuth callback URL only.",
+)
 def sandbox(
     port: int,
     webhook_url: str | None,
@@ -226,8 +416,16 @@ def sandbox(
     rate_limit: int | None,
     error_rate: float,
     articles: int,
+    salesforce_port: int,
+    miaw_port: int,
+    salesforce_webhook_url: str | None,
+    salesforce_secret: str | None,
+    public_url: str,
 ) -> None:
-    """Run a fake Front on loopback and chat with Switchboard as a customer."""
+    """Run a fake Front on loopback and chat with Switchboard as a customer.
+
+    A fake Salesforce org runs beside it, where a rep answers the Cases Switchboard opens, and a
+    fake Live Messaging API, where a live rep answers the conversations handed to one."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the chat, not every request, on screen
     fake = FakeFront(
         page_size=100,
@@ -236,15 +434,26 @@ def sandbox(
         error_rate=error_rate,
         id_prefix=f"{secrets.token_hex(2)}_",
     )
-    with FrontServer(fake, port=port):
+    salesforce = FakeSalesforce(callback_url=f"{public_url.rstrip('/')}/oauth/salesforce/callback")
+    miaw = FakeMessaging()
+    issuer = public_url.rstrip("/")
+    with (
+        FrontServer(fake, port=port),
+        SalesforceServer(salesforce, port=salesforce_port),
+        MessagingServer(miaw, port=miaw_port),
+    ):
         seed(fake, generated=articles)
         click.echo(
             f"Fake Front on {fake.url}: {knobs(fake, len(ARTICLES) + articles)}.\n"
-            f"1. Start Switchboard against it:  FRONT_API_URL={fake.url} switchboard serve\n"
+            f"Fake Salesforce on {salesforce.url}; fake Live Messaging on {miaw.url}.\n"
+            f"1. Start Switchboard against them (the fake Salesforce is on a loopback address):\n"
+            f"   FRONT_API_URL={fake.url} ALLOW_PRIVATE_OUTBOUND=1 PUBLIC_URL={public_url} switchboard serve\n"
             f"2. Settings → Front: connect with the token {fake.token}, choose “Switchboard AI”, switch the AI on,\n"
             f"   save the app secret {app_secret!r}, and copy the webhook URL.\n"
             f"3. Data Sources: add a Front source with the same token to import the Sandbox Help Center.\n"
-            f"4. {last_step(webhook_url, sys.stdin.isatty())}"
+            f"{salesforce_steps(salesforce, bool(salesforce_webhook_url and salesforce_secret))}\n"
+            f"{live_messaging_steps(miaw, issuer)}\n"
+            f"6. {last_step(webhook_url, sys.stdin.isatty())}"
         )
         if webhook_url is None and sys.stdin.isatty():
             webhook_url = click.prompt("Webhook URL", default="", show_default=False).strip() or None
@@ -254,14 +463,24 @@ def sandbox(
             # rather than exit: Switchboard can still be pointed at it.
             click.echo("Standard input is not a terminal: chatting needs --webhook-url.")
         if not webhook_url:
-            click.echo("No webhook URL: serving the fake Front only. Ctrl+C stops it.")
+            click.echo(
+                "No webhook URL: serving the fake Front only, the fake Salesforce and the fake Live Messaging. "
+                "Ctrl+C stops them."
+            )
             serve_until_stopped()
             return
-        chat = Chat(fake, webhook_url, app_secret, wait=wait)
+        link = SalesforceLink(
+            salesforce,
+            salesforce_webhook_url,
+            salesforce_secret,
+            ask=ask_for_callouts if sys.stdin.isatty() else None,
+        )
+        chat = Chat(fake, webhook_url, app_secret, wait=wait, salesforce=link, miaw=miaw, issuer=issuer)
         click.echo("Type a customer message and press Enter; /help lists what else happens in Front. Ctrl+D quits.")
         for line in sys.stdin:
             chat.handle(line)
         click.echo(
             f"Front answered {len(fake.calls)} requests: {fake.rate_limited} rate limited, "
-            f"{fake.random_failures} random failures."
+            f"{fake.random_failures} random failures. Salesforce answered {len(salesforce.calls)}, "
+            f"Live Messaging {len(miaw.calls)}."
         )

@@ -37,9 +37,18 @@ def _conversation(fake: FakeFront, conversation_id: str, subject: str) -> dict:
     )
 
 
-def customer_message(fake: FakeFront, conversation_id: str, text: str) -> dict:
+# The channels the sandbox's customer can write on: Front's message type, and the sender's handle.
+CHANNELS = {
+    "email": ("email", CUSTOMER),
+    "chat": ("custom", CUSTOMER),  # a web chat that knows the customer's email
+    "sms": ("sms", ("Sandbox Customer", "+15550100")),
+}
+
+
+def customer_message(fake: FakeFront, conversation_id: str, text: str, channel: str = "email") -> dict:
     _conversation(fake, conversation_id, text)
-    return fake.event(fake.add_message(conversation_id, text, sender=CUSTOMER))
+    message_type, sender = CHANNELS[channel]
+    return fake.event(fake.add_message(conversation_id, text, message_type=message_type, sender=sender))
 
 
 def teammate_reply(fake: FakeFront, conversation_id: str, text: str) -> dict:
