@@ -5,7 +5,8 @@
 1. webhook ingest under gunicorn against a trivial endpoint (bench.ingest);
 2. end to end at 20 conversations a second, the Front API budget, a 50-requests-a-minute plan,
    and peak memory (bench.e2e);
-3. knowledge retrieval, sync and the built-in agent's decisions (bench.retrieval, bench.sync,
+3. knowledge retrieval, sync, Salesforce Case handoffs, the Live Messaging relay and the
+   built-in agent's decisions (bench.retrieval, bench.sync, bench.salesforce, bench.relay,
    bench.agent_quality).
 
 ``--quick`` shortens every run (for a smoke test; the figures are then rougher). Nothing here
@@ -76,6 +77,8 @@ def main() -> None:
     for module, extra in (
         ("bench.retrieval", ["--sizes", "1000,10000" if args.quick else "1000,10000,100000", "--backends", "sqlite"]),
         ("bench.sync", []),
+        ("bench.salesforce", ["--handoffs", "10" if args.quick else "30"]),
+        ("bench.relay", ["--messages", "100" if args.quick else "500"]),
         ("bench.agent_quality", []),
     ):
         section(module)
