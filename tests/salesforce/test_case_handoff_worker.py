@@ -250,25 +250,30 @@ def test_a_later_message_whose_comment_answer_was_lost_is_looked_for_not_added_t
     assert db.session.scalar(select(JournalEntry.status).order_by(JournalEntry.id.desc())) == JournalStatus.DONE
 
 
-def test_a_later_message_salesforce_refuses_is_kept_and_shown(
+def test_a_later_message_the_case_cannot_take_goes_to_front_teammates(
     deliver, fake_front, fake_salesforce, process, agent_decides, salesforce
 ):
+    """Disconnected (the refresh token revoked): trying again changes nothing, so rather than
+    leave the customer writing to nobody, Front teammates take the conversation, told why."""
     agent_decides(FRUSTRATED)
     _hand_off(deliver, fake_front, process)
     fake_salesforce.revoke_refresh_tokens()
+    quiet = agent_decides(Reply("The AI must not say this."))
 
     deliver(fake_front.event(fake_front.add_message("cnv_1", "Are you there?")))
-    failed = run_worker(allow_failures=True)
+    process()
 
-    assert failed == []  # the journal's row failed for good; the job itself ended
     entry = db.session.scalar(select(JournalEntry).order_by(JournalEntry.id.desc()))
-    assert entry.status == JournalStatus.FAILED
+    assert entry.status == JournalStatus.DONE
     session = _session()
     assert any("Are you there?" == e.payload.get("text") for e in _events(session, EventKind.CUSTOMER_MESSAGE))
-    assert any(
-        "Could not add the customer's message" in e.payload["message"] for e in _events(session, EventKind.ERROR)
-    )
-    assert len(fake_front.replies("cnv_1")) == 1
+    [error] = [e for e in _events(session, EventKind.ERROR) if e.payload.get("case_follow_up_failed")]
+    assert "Could not add the customer's message" in error.payload["message"]
+    last = _events(session, EventKind.HANDOFF)[-1]
+    assert last.payload["destination"] == "Front teammates" and last.payload["instead_of"] == "Salesforce Case"
+    assert "Could not add the customer's message" in fake_front.comments["cnv_1"][-1]["body"]
+    assert fake_front.conversations["cnv_1"]["assignee_id"] is None
+    assert len(fake_front.replies("cnv_1")) == 1 and quiet.calls == 0
 
 
 # -- the Inbox ------------------------------------------------------------------------------------

@@ -174,3 +174,27 @@ def test_no_connection_is_not_connected(organization):
     with pytest.raises(SalesforceNotConnected) as refused:
         tokens.access_token(None)
     assert "Settings → Integrations → Salesforce" in str(refused.value)
+
+
+def test_a_refusal_with_a_description_that_is_no_text_still_disconnects(organization, fake):
+    integration = connected(organization.id, fake)
+    fake.expire_access_tokens()
+    fake.fail("POST", "/services/oauth2/token", 400, body={"error": "invalid_grant", "error_description": 5})
+
+    with pytest.raises(SalesforceNotConnected):
+        client_for(integration).query("SELECT Id FROM Case")
+
+    assert not settings_of(integration_of(organization.id)).connected
+
+
+@pytest.mark.parametrize("expires_in", [[1], 1e400])
+def test_a_token_answer_that_cannot_be_read_leaves_the_connection_alone(organization, fake, expires_in):
+    integration = connected(organization.id, fake)
+    fake.expire_access_tokens()
+    answer = {"access_token": "x", "token_type": "Bearer", "instance_url": fake.url, "expires_in": expires_in}
+    fake.fail("POST", "/services/oauth2/token", 200, body=answer)
+
+    with pytest.raises(SalesforceUnavailable):
+        client_for(integration).query("SELECT Id FROM Case")
+
+    assert settings_of(integration_of(organization.id)).connected

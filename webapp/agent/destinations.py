@@ -23,7 +23,7 @@ class HandoffDestination(Protocol):
 
     # A destination that keeps the conversation after the handoff (a Case, a live rep) also has
     # holds(support_session) -> bool and forward_customer_message(support_session, message_id,
-    # text): while it holds a session, the customer's new messages go to it and the AI stays quiet.
+    # text, *, retrying): while it holds a session, the customer's new messages go to it and the AI stays quiet.
 
 
 def available(channel: Channel | None = None) -> list[HandoffDestination]:

@@ -180,7 +180,7 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
             # A Case or a live rep has the conversation: the customer's words go there, and the
             # AI stays quiet.
             db.session.commit()  # the customer message is kept whatever follows
-            holder.forward_customer_message(support_session, message_id, text)
+            holder.forward_customer_message(support_session, message_id, text, retrying=retrying)
             return
         skip = rules.first_failing(
             rules.ReplyCheck(

@@ -36,7 +36,13 @@ from webapp.salesforce.case_requests import (
     write_case,
 )
 from webapp.salesforce.client import SalesforceClient, client_for
-from webapp.salesforce.errors import SalesforceError, SalesforceOutcomeUnknown, remote_text
+from webapp.salesforce.errors import (
+    SalesforceError,
+    SalesforceNotConnected,
+    SalesforceOutcomeUnknown,
+    SalesforceRejected,
+    remote_text,
+)
 from webapp.salesforce.integration import (
     AfterCase,
     SalesforceSettings,
@@ -44,6 +50,7 @@ from webapp.salesforce.integration import (
     salesforce_integration,
     settings_of,
 )
+from webapp.salesforce.messaging.conversation import front_sender, handoff_of
 from webapp.salesforce.transcript import (
     COMMENT_MAX_BYTES,
     Speakers,
@@ -202,8 +209,10 @@ class SalesforceCase:
     def holds(self, support_session: SupportSession) -> bool:
         return is_with_case(support_session)
 
-    def forward_customer_message(self, support_session: SupportSession, message_id: str, text: str) -> None:
-        add_customer_message(support_session, message_id, text)
+    def forward_customer_message(
+        self, support_session: SupportSession, message_id: str, text: str, *, retrying: bool = False
+    ) -> None:
+        add_customer_message(support_session, message_id, text, retrying=retrying)
 
     def hand_off(self, *, sender, support_session, message_id, handoff, retrying, customer_message) -> None:
         try:
@@ -308,7 +317,25 @@ def _record_follow_up_error(support_session: SupportSession, message_id: str, la
         db.session.commit()
 
 
-def add_customer_message(support_session: SupportSession, message_id: str, text: str) -> None:
+def _give_to_front_teammates(support_session: SupportSession, label: str, error: SalesforceError) -> None:
+    """Once per Case: Front teammates take the conversation, told why in the note."""
+    actions.fall_back(
+        front_sender(support_session),
+        support_session,
+        f"case-{support_session.salesforce_case_id}",
+        handoff_of(support_session),
+        True,  # whatever an earlier run of this fallback sent is looked for first
+        None,  # the customer was told at the handoff that someone will reply
+        instead_of=SalesforceCase.label,
+        what_failed=f"Could not add the customer's message to {label}",
+        error_text=remote_text(str(error), ERROR_SHOWN_MAX) or type(error).__name__,
+        error_key="case_follow_up_failed",
+    )
+
+
+def add_customer_message(
+    support_session: SupportSession, message_id: str, text: str, *, retrying: bool = False
+) -> None:
     """A customer's message on a session with a Case goes to the Case as an internal comment,
     once; the AI stays quiet. A failure is put on the timeline and raised, so the journal tries
     the message again (and shows it failed after the last try)."""
@@ -316,9 +343,16 @@ def add_customer_message(support_session: SupportSession, message_id: str, text:
     label = case_label(support_session.salesforce_case_number)
     try:
         client = connected_client(support_session.organization_id)
-        ids = find_follow_up(client, case_id, message_id) if _outcome_was_unknown(support_session, message_id) else []
+        # A retry looks first: the comment may be in while its timeline entry was never committed.
+        looks_first = retrying or _outcome_was_unknown(support_session, message_id)
+        ids = find_follow_up(client, case_id, message_id) if looks_first else []
         if not ids:
             ids = add_comments(client, case_id, follow_up_comments(support_session, message_id, text))
+    except (SalesforceNotConnected, SalesforceRejected) as exc:
+        # Trying again changes nothing (disconnected, the Case deleted or locked): rather than
+        # leave the customer writing to nobody, Front teammates take the conversation.
+        _give_to_front_teammates(support_session, label, exc)
+        return
     except SalesforceError as exc:
         _record_follow_up_error(support_session, message_id, label, exc)
         raise

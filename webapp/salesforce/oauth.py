@@ -274,7 +274,8 @@ def exchange_code(settings: SalesforceSettings, client_secret: str, *, code: str
         )
     except OAuthError as exc:
         raise ConnectError(token_error_message(exc.error, exc.description)) from exc
-    except (requests.RequestException, outbound.OutboundError, ValueError) as exc:
+    except (requests.RequestException, outbound.OutboundError, ValueError, TypeError, OverflowError) as exc:
+        # TypeError/OverflowError: a token answer Authlib cannot read (an expires_in that is no number)
         raise ConnectError(unreachable_message(settings.login_url, exc)) from exc
     finally:
         session.close()
@@ -498,8 +499,14 @@ def authorize_error_message(error: str, description: str | None) -> str:
     return token_error_message(error, description)
 
 
+def _text_or_none(value) -> str | None:
+    """An OAuth error field as Salesforce should send it (a string); anything else is ignored."""
+    return value if isinstance(value, str) else None
+
+
 def token_error_message(error: str | None, description: str | None) -> str:
     """The fix for an OAuth error code, followed by what Salesforce said."""
+    error, description = _text_or_none(error), _text_or_none(description)
     detail = said(error, description)
     lowered = (description or "").lower()
     if error == "invalid_client_id":
@@ -550,6 +557,7 @@ def token_error_message(error: str | None, description: str | None) -> str:
 
 def refresh_refusal_reason(error: str | None, description: str | None) -> str:
     """Why a refused refresh token disconnected the org, for the settings page."""
+    error, description = _text_or_none(error), _text_or_none(description)
     detail = said(error, description)
     lowered = (description or "").lower()
     if error == "invalid_grant" and "authentication failure" in lowered:

@@ -26,7 +26,7 @@ from webapp.db import db
 from webapp.leases import redis_lock
 from webapp.models import Integration
 from webapp.salesforce import oauth
-from webapp.salesforce.errors import SalesforceNotConnected, SalesforceUnavailable
+from webapp.salesforce.errors import SalesforceNotConnected, SalesforceUnavailable, remote_text
 from webapp.salesforce.integration import (
     ACCESS_TOKEN,
     CLIENT_SECRET,
@@ -98,10 +98,15 @@ def _refresh(integration: Integration) -> str:
         answer = session.refresh_token(oauth.endpoint(settings.login_url, "token"), refresh_token=refresh_token)
     except OAuthError as exc:
         reason = oauth.refresh_refusal_reason(exc.error, exc.description)
-        log.warning("Salesforce refused the refresh token of organization %s: %s", integration.organization_id, exc)
+        log.warning(
+            "Salesforce refused the refresh token of organization %s: %s",
+            integration.organization_id,
+            remote_text(str(exc), 300),
+        )
         mark_disconnected(integration, f"{reason} Reconnect in Settings → Integrations → Salesforce.")
         raise SalesforceNotConnected(f"Salesforce is disconnected: {reason}", status=400, error_code=exc.error) from exc
-    except (requests.RequestException, outbound.OutboundError, ValueError) as exc:
+    except (requests.RequestException, outbound.OutboundError, ValueError, TypeError, OverflowError) as exc:
+        # TypeError/OverflowError: a token answer Authlib cannot read (an expires_in that is no number)
         raise SalesforceUnavailable(f"Salesforce could not refresh the session: {_transport(exc)}") from exc
     finally:
         session.close()

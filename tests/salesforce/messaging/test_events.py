@@ -243,3 +243,15 @@ def test_an_event_goes_to_its_job_and_back_unchanged(fake):
     lost = MessagingEvent(Kind.TOKEN_LOST, conversation_id, reason="expired")
     assert MessagingEvent.from_job_argument(lost.as_job_argument()) == lost
     assert lost.key == "token_lost"
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"),
+    [
+        (events.PARTICIPANT_CHANGED, {"entries": 1}),
+        (events.MESSAGE, {"abstractMessage": {"staticContent": {"formatType": "Attachments", "attachments": 7}}}),
+        (events.MESSAGE, "[" * 100_000),
+    ],
+)
+def test_an_odd_frame_is_passed_over_not_raised(name, payload):
+    assert events.parse(name, "9", frame(name, "c-1", payload), "c-1") is None

@@ -531,3 +531,54 @@ def test_handoff_settings_offer_live_messaging_and_a_member_cannot_choose_it(cli
     assert response.status_code == 403
     settings = agent_settings.settings_for(organization.id)
     assert settings is None or settings.destination_for("web") != "salesforce_live_messaging"
+
+
+def test_once_an_admin_hands_the_session_elsewhere_the_reps_words_stop_and_the_conversation_closes(
+    deliver, fake_front, fake_miaw, process, agent_decides, live
+):
+    from webapp.inbox import handoff as inbox_handoff
+
+    agent_decides(FRUSTRATED)
+    _hand_off(deliver, fake_front, process)
+    [conversation_id] = fake_miaw.conversations
+    row_id = _row().id
+    handoff.rep_joined(row_id, "Riley Rep")
+    inbox_handoff.request_handoff(_session(), "front_teammates", "Ada Admin")
+    run_worker()
+    replies_before = len(fake_front.replies("cnv_1"))
+
+    handoff.relay_rep_message(row_id, "0Mw-late", "Still there?", "Riley Rep")
+
+    assert len(fake_front.replies("cnv_1")) == replies_before
+    assert _row().status == MessagingStatus.ENDED and fake_miaw.conversations[conversation_id]["closed"]
+    [skip] = [e for e in _events(_session(), EventKind.SKIP) if e.payload["code"] == "live_messaging_handed_elsewhere"]
+    assert skip.payload["detail"] == "Still there?"
+
+
+def test_a_handoff_retried_after_its_conversation_ended_goes_to_front_teammates(
+    deliver, fake_front, fake_miaw, process, agent_decides, live
+):
+    """The conversation opened, Front failed on the note, and no rep came before the retry:
+    the retry must not leave the customer with a conversation nobody is in."""
+    from webapp.salesforce.messaging.conversation import end
+
+    agent_decides(FRUSTRATED)
+    fake_front.fail("POST", r"/conversations/cnv_1/comments$", 500, times=10)
+    _hand_off(deliver, fake_front, process)
+    row = _row()
+    end(row, MessagingStatus.FAILED)
+    db.session.commit()
+    session = _session()
+
+    handoff.LiveMessaging().hand_off(
+        sender=handoff.front_sender(session),
+        support_session=session,
+        message_id=[e for e in _events(session, EventKind.CUSTOMER_MESSAGE)][-1].payload["message_id"],
+        handoff=Handoff("the customer asked for a person", "Wants a human.", "frustrated"),
+        retrying=True,
+        customer_message=None,
+    )
+
+    last = _events(_session(), EventKind.HANDOFF)[-1]
+    assert last.payload["destination"] == "Front teammates"
+    assert "ended before the handoff was done" in last.payload["error"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from webapp.models import Integration
+from webapp.salesforce.errors import remote_text
 from webapp.salesforce.messaging.client import (
     MessagingAuthRejected,
     MessagingError,
@@ -128,13 +129,14 @@ def _verification_check(client, settings: LiveMessagingSettings, integration: In
     return Check(
         name,
         Outcome.PASS,
-        f"Salesforce verified a test customer signed with key {settings.auth_key_id}: {grant.subject}.",
+        f"Salesforce verified a test customer signed with key {settings.auth_key_id}: "
+        f"{remote_text(grant.subject, 200)}.",
     )
 
 
 def _routing_check(settings: LiveMessagingSettings, grant: TokenGrant) -> Check:
     name = "Routing attributes"
-    fields = grant.form_field_names
+    fields = [remote_text(field, 80) for field in grant.form_field_names[:50]]  # Salesforce's words, bounded
     wanted = settings.attribute_names()
     missing = {role: attribute for role, attribute in wanted.items() if attribute not in fields}
     listed = ", ".join(fields) if fields else "none"

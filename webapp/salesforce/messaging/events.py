@@ -131,7 +131,9 @@ def _message(entry: dict, payload: dict, common: dict) -> MessagingEvent | None:
     text = content.get("text") if content.get("formatType") == "Text" else None
     attachments = content.get("attachments") if content.get("formatType") == "Attachments" else None
     urls = tuple(
-        item["url"] for item in attachments or () if isinstance(item, dict) and isinstance(item.get("url"), str)
+        item["url"]
+        for item in (attachments if isinstance(attachments, list) else ())
+        if isinstance(item, dict) and isinstance(item.get("url"), str)
     )
     if not (isinstance(text, str) and text.strip()) and not urls:
         return None  # a message type with nothing to show (choices, forms): not relayed
@@ -145,7 +147,8 @@ def _message(entry: dict, payload: dict, common: dict) -> MessagingEvent | None:
 
 
 def _participant_changed(entry: dict, payload: dict, common: dict) -> MessagingEvent | None:
-    for change in payload.get("entries") or ():
+    changes = payload.get("entries")
+    for change in changes if isinstance(changes, list) else ():
         if not isinstance(change, dict):
             continue
         participant = change.get("participant") if isinstance(change.get("participant"), dict) else {}
@@ -187,7 +190,7 @@ _READERS = {
 def _json_object(text: str | None) -> dict | None:
     try:
         value = json.loads(text) if text else None
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return value if isinstance(value, dict) else None
 

@@ -297,8 +297,8 @@ class LiveMessagingForm(Form):
             public = keys.load_public_key(public_text) if public_text else None
         except keys.KeyProblem as exc:
             self.public_key_pem.errors.append(str(exc))
-            if any(f"BEGIN {label}" in public_text for label in keys.SECRET_LABELS):
-                self.public_key_pem.data = ""  # a private key pasted here is not shown back
+            # Whatever was pasted is not shown back: it may be a private key, headers or not.
+            self.public_key_pem.data = ""
         try:
             private = keys.load_private_key(private_text) if private_text else None
         except keys.KeyProblem as exc:

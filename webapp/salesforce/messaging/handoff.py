@@ -141,6 +141,8 @@ def rep_joined(conversation_row_id: int, rep_name: str | None) -> None:
         if held is None:
             return
         row, support_session = held
+        if _let_go_if_handed_elsewhere(support_session, row):
+            return
         name = _rep(rep_name)
         if not row.status.open or (row.status == MessagingStatus.ACTIVE and row.rep_name == name):
             return
@@ -160,8 +162,10 @@ def rep_left(conversation_row_id: int, rep_name: str | None = None) -> None:
         if held is None:
             return
         row, support_session = held
-        if row.status != MessagingStatus.ACTIVE:
+        if _let_go_if_handed_elsewhere(support_session, row):
             return
+        if row.status != MessagingStatus.ACTIVE or (rep_name and row.rep_name and _rep(rep_name) != row.rep_name):
+            return  # not waiting on this rep (a transfer's new rep joined first, events ran out of order)
         wait = _settings(support_session).rep_wait_seconds
         row.status, row.rep_name = MessagingStatus.ROUTING, None
         row.routing_deadline_at = utcnow() + timedelta(seconds=wait)
@@ -186,6 +190,8 @@ def relay_rep_message(conversation_row_id: int, entry_id: str, text: str, rep_na
             return
         row, support_session = held
         event = _rep_message_event(support_session, entry_id)
+        if event is None and _let_go_if_handed_elsewhere(support_session, row, text):
+            return
         if event is None:
             if not row.status.open:
                 support_session.record(
@@ -288,7 +294,10 @@ class LiveMessaging:
     def holds(self, support_session: SupportSession) -> bool:
         return is_with_live_rep(support_session)
 
-    def forward_customer_message(self, support_session: SupportSession, message_id: str, text: str) -> None:
+    def forward_customer_message(
+        self, support_session: SupportSession, message_id: str, text: str, *, retrying: bool = False
+    ) -> None:
+        # MIAW message ids are made from the Front message id, so a retry's resend is taken once.
         forward_customer_message(support_session, message_id, text)
 
     def hand_off(self, *, sender, support_session, message_id, handoff, retrying, customer_message) -> None:
@@ -338,10 +347,10 @@ def open_conversation(support_session: SupportSession, handoff: Handoff, message
     row = conversation_of(support_session)
     started = _handoff_events(support_session, message_id)
     if row is not None and any(e.payload.get("miaw_conversation_id") == row.conversation_id for e in started):
-        if any(e.payload.get("opened") for e in started):
-            return row
         if not row.status.open:  # it ended (no rep in time) while this handoff's job waited to retry
             raise MessagingRejected("the Live Messaging conversation ended before the handoff was done")
+        if any(e.payload.get("opened") for e in started):
+            return row
     elif row is not None and row.status.open:
         return row  # a rep has it already (an admin handed it off again): that conversation carries on
     else:
@@ -700,6 +709,29 @@ def _give_back(
 
 
 # -- plumbing -----------------------------------------------------------------------------------
+
+
+def _let_go_if_handed_elsewhere(
+    support_session: SupportSession, row: MessagingConversation, text: str | None = None
+) -> bool:
+    """After this conversation was opened, the session was handed off again elsewhere (an admin
+    gave it to Front teammates or a Case): what the rep does no longer reaches the customer, and
+    the conversation is closed so the rep stops. True when so (committed)."""
+    last = latest_handoff(support_session)
+    if last is None or last.created_at < row.created_at or _still_with(support_session, row):
+        return False
+    if row.status.open:
+        end(row, MessagingStatus.ENDED)
+    support_session.record(
+        EventKind.SKIP,
+        reason="the session was handed off elsewhere; the live rep's conversation is closed and not relayed",
+        code="live_messaging_handed_elsewhere",
+        detail=single_line(text)[:500] if text else None,
+        miaw_conversation_id=row.conversation_id,
+    )
+    db.session.commit()
+    close_quietly(support_session, row)
+    return True
 
 
 def _still_with(support_session: SupportSession, row: MessagingConversation) -> bool:

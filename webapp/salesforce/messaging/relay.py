@@ -427,7 +427,11 @@ class ConversationStream:
     async def on_frame(self, name: str, event_id: str, data: str) -> None:
         if events.token_dead(name, data):
             raise TokenDead()
-        event = events.parse(name, event_id or None, data, self.held.conversation_id)
+        try:
+            event = events.parse(name, event_id or None, data, self.held.conversation_id)
+        except Exception:  # one odd frame must not stop the stream: it is passed over like an unknown one
+            log.exception("passing over an unreadable %s frame on conversation %s", name, self.held.conversation_id)
+            event = None
         if event is None:
             if event_id and event_id != self.seen_id:
                 self.seen_id = event_id
