@@ -3,7 +3,8 @@ from __future__ import annotations
 from rq import get_current_job
 
 from webapp.inbox import handoff
-from webapp.queue import HAND_OFF_SESSION, job
+from webapp.queue import HAND_OFF_SESSION, job, last_attempt
+from webapp.session_failures import record_final_failure
 
 
 @job(HAND_OFF_SESSION)
@@ -12,7 +13,13 @@ def hand_off_session(session_id: int, destination_key: str, admin_name: str, req
     sending it again."""
     current = get_current_job()
     retried = current is not None and current.retries_left is not None and current.retries_left < _max_retries()
-    handoff.hand_off_session(session_id, destination_key, admin_name, request_id, retrying=retried)
+    try:
+        handoff.hand_off_session(session_id, destination_key, admin_name, request_id, retrying=retried)
+    except Exception as exc:
+        if last_attempt():
+            what = f"The handoff from the Inbox by {admin_name} failed after its retries."
+            record_final_failure(session_id, what, exc)
+        raise
 
 
 def _max_retries() -> int:

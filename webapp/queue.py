@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Retry, SimpleWorker
 from rq.exceptions import StopRequested
-from rq.job import Job
+from rq.job import Job, get_current_job
 
 from webapp import redis_server
 
@@ -121,6 +121,14 @@ JOBS: tuple[JobSpec, ...] = (
 
 
 # -- declaring and running jobs ---------------------------------------------------------------
+
+
+def last_attempt() -> bool:
+    """Inside a job: no retry is left after this attempt, so a failure now is the last word and
+    belongs on the session's timeline."""
+    current = get_current_job()
+    return current is None or not current.retries_left
+
 
 _worker_app = None
 

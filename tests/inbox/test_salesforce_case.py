@@ -1,6 +1,8 @@
 """The Inbox and Salesforce Cases: the Case's number, link and status on a session, its tag in the
 list, and the admins' Hand off now form."""
 
+import pytest
+
 from tests.conftest import csrf_token, unreachable_redis
 from webapp.db import db
 from webapp.models import EventKind, Integration, IntegrationKind, Role, SessionStatus
@@ -125,3 +127,24 @@ def test_a_hand_off_while_the_job_queue_is_down_is_refused_not_a_500(app, client
     )
     assert response.status_code == 200
     assert "could not be queued" in response.get_data(as_text=True)
+
+
+def test_an_inbox_handoff_whose_job_gives_up_says_so_on_the_timeline(monkeypatch, world, owner):
+    import jobs.handoff
+    from webapp.inbox import handoff
+
+    support_session = world.session(owner.organization)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Front is down")
+
+    monkeypatch.setattr(handoff, "hand_off_session", broken)
+    monkeypatch.setattr(jobs.handoff, "last_attempt", lambda: True)
+
+    with pytest.raises(RuntimeError):
+        jobs.handoff.hand_off_session(support_session.id, "front_teammates", "Ada Admin", "req-1")
+
+    db.session.expire_all()
+    [error] = [e for e in support_session.events if e.kind == EventKind.ERROR]
+    assert "The handoff from the Inbox by Ada Admin failed" in error.payload["message"]
+    assert error.payload["detail"] == "Front is down"

@@ -582,3 +582,23 @@ def test_a_handoff_retried_after_its_conversation_ended_goes_to_front_teammates(
     last = _events(_session(), EventKind.HANDOFF)[-1]
     assert last.payload["destination"] == "Front teammates"
     assert "ended before the handoff was done" in last.payload["error"]
+
+
+def test_a_rep_message_whose_job_gives_up_is_shown_as_not_delivered(
+    monkeypatch, deliver, fake_front, fake_miaw, process, agent_decides, live
+):
+    import jobs.messaging
+    from webapp.salesforce.messaging.events import Kind, MessagingEvent
+
+    agent_decides(FRUSTRATED)
+    _hand_off(deliver, fake_front, process)
+    row = _row()
+    monkeypatch.setattr(jobs.messaging, "last_attempt", lambda: True)
+    fake_front.fail("POST", r"/conversations/cnv_1/messages$", 500, times=50)
+    event = MessagingEvent(Kind.REP_MESSAGE, row.conversation_id, "7", "entry-7", "Riley Rep", "Agent", "On it.")
+
+    with pytest.raises(FrontError):
+        jobs.messaging.relay_messaging_event(row.id, event.as_job_argument())
+
+    [error] = [e for e in _events(_session(), EventKind.ERROR) if "gave up" in e.payload["message"]]
+    assert "the rep's message (On it.)" in error.payload["message"]

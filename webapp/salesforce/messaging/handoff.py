@@ -89,6 +89,7 @@ from webapp.salesforce.messaging.identity import customer_identity_token
 from webapp.salesforce.messaging.settings import LiveMessagingSettings, live_messaging_of
 from webapp.salesforce.relay import signed
 from webapp.salesforce.transcript import single_line, split_comments, transcript_lines
+from webapp.session_failures import record_final_failure
 from webapp.text import text_to_html
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,22 @@ def relay_event(conversation_row_id: int, event: MessagingEvent) -> None:
         session_ended(conversation_row_id, None)
     elif event.kind == Kind.TOKEN_LOST:
         token_lost(conversation_row_id, event.reason)
+
+
+def record_relay_failure(conversation_row_id: int, event: MessagingEvent, error: BaseException) -> None:
+    """The job for an event gave up after its retries: say so on the session, with what the rep
+    wrote, so nobody takes the timeline for delivered."""
+    row = db.session.get(MessagingConversation, conversation_row_id)
+    if event.kind == Kind.REP_MESSAGE:
+        what = f"the rep's message ({single_line(event.text or '')[:200]})"
+    else:
+        what = f"a {event.kind.value.replace('_', ' ')} event"
+    record_final_failure(
+        row.session_id if row is not None else None,
+        f"Switchboard gave up on {what} from Salesforce Live Messaging after its retries.",
+        error,
+        miaw_conversation_id=row.conversation_id if row is not None else None,
+    )
 
 
 def rep_joined(conversation_row_id: int, rep_name: str | None) -> None:
