@@ -193,3 +193,19 @@ def test_the_sandbox_prints_how_to_connect_the_fake_salesforce(runner, monkeypat
     assert "Client ID sandbox-client-id, Client Secret" in result.output and "sandbox-client-secret" in result.output
     assert "Fake Salesforce on http://127.0.0.1:" in result.output and "Login URL http://127.0.0.1:" in result.output
     assert "--salesforce-webhook-url and --salesforce-secret" in result.output
+
+
+def test_a_customer_message_added_to_the_case_is_what_the_chat_shows(salesforce):
+    """While a Case has the conversation the AI stays quiet: the comment on the Case is the answer."""
+    import time
+
+    from webapp.sandbox.console import case_activity
+
+    since = time.time() - 1
+    case = salesforce.add_case(Description=salesforce_callouts.conversation_link("cnv_1"))
+    comment = salesforce.add_comment(case, "Customer message in Front (msg_2):\nAny news?", is_published=False)
+    assert case_activity(salesforce, "cnv_1", since) == []  # a rep's comment, not Switchboard's
+    comment["CreatedById"] = salesforce.user_id
+    [(_, line)] = case_activity(salesforce, "cnv_1", since)
+    assert line.startswith("Added to Salesforce Case ") and "the AI stays quiet" in line
+    assert case_activity(salesforce, "cnv_1", time.time() + 5) == []

@@ -37,14 +37,14 @@ import requests
 from webapp.sandbox import salesforce_callouts, webhooks
 from webapp.sandbox.front import FakeFront, FrontServer
 from webapp.sandbox.miaw import UUID_V4, FakeMessaging, MessagingServer
-from webapp.sandbox.salesforce import FakeSalesforce, SalesforceServer
+from webapp.sandbox.salesforce import FakeSalesforce, SalesforceServer, timestamp
 from webapp.sandbox.seed import AI, ARTICLES, HUMAN, seed
 from webapp.sandbox.webhooks import send_customer_message
 
 __all__ = ["AI", "HUMAN", "Chat", "activity_since", "sandbox", "seed", "send_customer_message"]
 
 ASSIGNEES = {"ai": AI, "human": HUMAN, "none": None}
-ANSWERS = ("AI reply", "Assignee")  # what ends the wait for Switchboard's answer
+ANSWERS = ("AI reply", "Assignee", "Added to Salesforce Case")  # what ends the wait for Switchboard's answer
 HELP = """\
   a plain line          the customer writes it
   /teammate <text>      Sam, the human teammate, replies to the customer
@@ -263,6 +263,12 @@ class Chat:
             f"Key uploaded to the fake's keyset with the issuer {self.issuer}: customers with an email are verified."
         )
 
+    def _doings(self, since: float) -> list[tuple[float, str]]:
+        found = _activity(self.fake, self.conversation_id, since)
+        if self.salesforce is not None:
+            found += case_activity(self.salesforce.fake, self.conversation_id, since)
+        return found
+
     def _watch(self, since: float) -> None:
         """Print Switchboard's doings until it answers, or until ``wait`` runs out. After an AI
         message, watch a few seconds more: a handoff's note and unassignment follow it, spaced
@@ -270,7 +276,7 @@ class Chat:
         deadline = time.monotonic() + self.wait
         shown: set[tuple[float, str]] = set()
         while time.monotonic() < deadline:
-            for item in _activity(self.fake, self.conversation_id, since):
+            for item in self._doings(since):
                 if item not in shown:
                     shown.add(item)
                     self.echo(f"  {item[1]}")
@@ -280,6 +286,22 @@ class Chat:
             time.sleep(0.3)
         if not shown:
             self.echo("  (no answer yet: is the worker running? See the Inbox for the skip reason.)")
+
+
+def case_activity(fake: FakeSalesforce, conversation_id: str, since: float) -> list[tuple[float, str]]:
+    """The customer's later messages Switchboard added to the conversation's Case after ``since``
+    (while a Case has the conversation the AI stays quiet, so this is the answer to wait for)."""
+    case = salesforce_callouts.case_for_conversation(fake, conversation_id)
+    if case is None:
+        return []
+    after = timestamp(since)
+    return [
+        (since, f"Added to Salesforce Case {case['CaseNumber']} as an internal comment; the AI stays quiet.")
+        for comment in fake.comments_on(case["Id"])
+        if comment["CreatedDate"] > after
+        and comment.get("CreatedById") == fake.user_id
+        and (comment.get("CommentBody") or "").startswith("Customer message in Front")
+    ][:1]
 
 
 LIVE_REP_COMMANDS: dict[str, Callable[[FakeMessaging, str], object]] = {
