@@ -27,6 +27,8 @@ from webapp.models import (
 from webapp.salesforce.messaging import keys
 from webapp.sandbox import console
 from webapp.sandbox.console import Chat
+from webapp.sandbox.front import FakeFront
+from webapp.sandbox.miaw import FakeMessaging
 
 __all__ = ["front", "organization"]  # the fixtures, used by name
 
@@ -178,3 +180,28 @@ def test_the_sandbox_runs_the_fake_live_messaging_and_prints_the_six_fields(runn
     assert "Generate a key pair" in result.output and "keep the Issuer http://sb.example:5000" in result.output
     assert "/upload-key <that file>" in result.output and "/new chat" in result.output
     assert "--miaw-port" in runner.invoke(args=["sandbox", "--help"]).output
+
+
+def test_a_customer_message_sent_to_the_live_rep_is_what_the_chat_shows():
+    """While a live rep has the conversation the AI stays quiet: the message sent on is the answer."""
+    import time
+
+    from webapp.sandbox.console import live_activity
+
+    fake, miaw = FakeFront(), FakeMessaging()
+    fake.add_conversation("cnv_1")
+    conversation_id, _ = miaw.open_conversation()
+    fake.comments["cnv_1"] = [{"body": f"Salesforce conversation: `{conversation_id}`", "posted_at": 0}]
+    since = time.time() - 1
+    assert live_activity(fake, miaw, "cnv_1", since) == []
+    miaw.conversations[conversation_id]["entries"].append(
+        {
+            "entryType": "Message",
+            "sender": {"role": "EndUser"},
+            "transcriptedTimestamp": int(time.time() * 1000),
+            "entryPayload": {"abstractMessage": {"staticContent": {"text": "Thanks!"}}},
+        }
+    )
+    [(_, line)] = live_activity(fake, miaw, "cnv_1", since)
+    assert line.startswith("Sent to the live rep") and "the AI stays quiet" in line
+    assert live_activity(fake, miaw, "cnv_1", time.time() + 5) == []

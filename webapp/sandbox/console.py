@@ -44,7 +44,8 @@ from webapp.sandbox.webhooks import send_customer_message
 __all__ = ["AI", "HUMAN", "Chat", "activity_since", "sandbox", "seed", "send_customer_message"]
 
 ASSIGNEES = {"ai": AI, "human": HUMAN, "none": None}
-ANSWERS = ("AI reply", "Assignee", "Added to Salesforce Case")  # what ends the wait for Switchboard's answer
+# What ends the wait for Switchboard's answer.
+ANSWERS = ("AI reply", "Assignee", "Added to Salesforce Case", "Sent to the live rep")
 HELP = """\
   a plain line          the customer writes it
   /teammate <text>      Sam, the human teammate, replies to the customer
@@ -267,6 +268,8 @@ class Chat:
         found = _activity(self.fake, self.conversation_id, since)
         if self.salesforce is not None:
             found += case_activity(self.salesforce.fake, self.conversation_id, since)
+        if self.miaw is not None:
+            found += live_activity(self.fake, self.miaw, self.conversation_id, since)
         return found
 
     def _watch(self, since: float) -> None:
@@ -302,6 +305,21 @@ def case_activity(fake: FakeSalesforce, conversation_id: str, since: float) -> l
         and comment.get("CreatedById") == fake.user_id
         and (comment.get("CommentBody") or "").startswith("Customer message in Front")
     ][:1]
+
+
+def live_activity(fake: FakeFront, miaw: FakeMessaging, conversation_id: str, since: float) -> list[tuple[float, str]]:
+    """The customer's later messages Switchboard sent to the live rep after ``since`` (the AI stays
+    quiet while a rep has the conversation)."""
+    live = live_conversation_for(fake, miaw, conversation_id)
+    if live is None:
+        return []
+    return [
+        (entry["transcriptedTimestamp"] / 1000, "Sent to the live rep in Salesforce; the AI stays quiet.")
+        for entry in miaw.conversations[live]["entries"]
+        if entry["entryType"] == "Message"
+        and entry["sender"]["role"] == "EndUser"
+        and entry["transcriptedTimestamp"] / 1000 > since
+    ][-1:]
 
 
 LIVE_REP_COMMANDS: dict[str, Callable[[FakeMessaging, str], object]] = {
