@@ -10,7 +10,6 @@ messages, comments, assignees, knowledge bases), records every call, can check e
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import math
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from werkzeug.wrappers import Request, Response
 
 from webapp.sandbox.serving import LoopbackServer
+from webapp.sandbox.serving import locked as _locked
 
 TOKEN = "sandbox-front-token-0123456789abcd"
 
@@ -55,17 +55,6 @@ class Call:
     def succeeded(self) -> bool:
         """The call did its work: not refused, not failed."""
         return 0 < self.status < 400
-
-
-def _locked(method):
-    """The server answers on many threads while the sandbox or a test arranges state."""
-
-    @functools.wraps(method)
-    def locked(self, *args, **kwargs):
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return locked
 
 
 @dataclass

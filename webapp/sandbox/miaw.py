@@ -75,8 +75,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from webapp.sandbox.salesforce import ORG_ID, Call, Failure, _locked, salesforce_id
+from webapp.sandbox.salesforce import ORG_ID, Call, Failure, salesforce_id
 from webapp.sandbox.serving import LoopbackServer
+from webapp.sandbox.serving import locked as _locked
 
 ES_DEVELOPER_NAME = "Switchboard_Chat"
 API = "/iamessage/api/v2"

@@ -53,6 +53,7 @@ from werkzeug.wrappers import Request, Response
 
 from webapp.sandbox import soql
 from webapp.sandbox.serving import LoopbackServer
+from webapp.sandbox.serving import locked as _locked
 
 CLIENT_ID = "sandbox-client-id"
 CLIENT_SECRET = "sandbox-client-secret"
@@ -275,17 +276,6 @@ class RestError(Exception):
         super().__init__(body)
         self.status = status
         self.body = body
-
-
-def _locked(method):
-    """The server answers on many threads while the test or the sandbox arranges state."""
-
-    @functools.wraps(method)
-    def locked(self, *args, **kwargs):
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return locked
 
 
 @dataclass

@@ -3,9 +3,22 @@ thread, for as long as a with-block lasts: ``with SalesforceServer() as fake: fa
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from werkzeug.serving import make_server
+
+
+def locked(method):
+    """For a fake's methods: the server answers on many threads while a test or the sandbox
+    arranges the fake's state, so each method holds the fake's ``_lock``."""
+
+    @functools.wraps(method)
+    def holding_the_lock(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return holding_the_lock
 
 
 class LoopbackServer:
