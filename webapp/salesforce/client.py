@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 from flask import current_app
+from redis.exceptions import RedisError
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
 
 from webapp import outbound, redis_server
@@ -180,7 +181,7 @@ class SalesforceClient:
                 USAGE_KEY.format(self.integration.organization_id),
                 mapping={"used": match.group(1), "limit": match.group(2), "at": now_text()},
             )
-        except Exception as exc:  # a figure for the settings page is not worth failing a call over
+        except RedisError as exc:  # a figure for the settings page is not worth failing a call over
             log.warning("could not record the Salesforce API usage: %s", exc)
 
 
@@ -190,15 +191,12 @@ def api_usage(integration: Integration | None) -> ApiUsage | None:
         return None
     try:
         stored = redis_server.connection().hgetall(USAGE_KEY.format(integration.organization_id))
-    except Exception as exc:
+    except RedisError as exc:
         log.warning("could not read the Salesforce API usage: %s", exc)
         stored = {}
     values = {key.decode(): value.decode() for key, value in (stored or {}).items()}
     if values.get("used", "").isdigit() and values.get("limit", "").isdigit():
         return ApiUsage(used=int(values["used"]), limit=int(values["limit"]), at=values.get("at"))
-    settings = settings_of(integration)
-    if settings.api_used is not None and settings.api_limit is not None:
-        return ApiUsage(used=settings.api_used, limit=settings.api_limit, at=settings.api_usage_at)
     return None
 
 

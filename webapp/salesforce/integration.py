@@ -64,10 +64,8 @@ class SalesforceSettings(JSONSettings):
     org_id: str | None = None
     instance_url: str | None = None
     connected_at: str | None = None
-    # From the Sforce-Limit-Info header of the latest REST response: used/limit over 24 hours.
-    api_used: int | None = None
-    api_limit: int | None = None
-    api_usage_at: str | None = None
+    # The API usage Salesforce reports with every call is kept in Redis (client.api_usage), not
+    # here: a job writing it would overwrite settings an admin saved meanwhile.
     # Case options.
     case_origin: str = "Email"
     case_priority: str = "Medium"
