@@ -7,8 +7,14 @@ from webapp.models import JournalEntry, JournalStatus
 NOTHING_RUNNING = {
     "status": "ok",
     "checks": {"database": "ok", "redis": "ok"},
-    "processes": {"web": "up", "workers": 0, "scheduler": "down"},
+    "processes": {
+        "web": "up",
+        "workers": 0,
+        "scheduler": "down",
+        "relays": {"running": 0, "streams": 0, "conversations_without_relay": 0},
+    },
     "journal": {"pending": 0, "failed": 0},
+    "setup_checks": {"failing": 0, "warning": 0},
     "workers": 0,
 }
 
@@ -82,7 +88,7 @@ def test_healthz_says_503_when_redis_is_unreachable(app, client):
     assert response.json["checks"]["database"] == "ok"
     assert response.json["checks"]["redis"].startswith("error")
     # Who is running is unknown without Redis; the journal, in the database, still counts.
-    assert response.json["processes"] == {"web": "up", "workers": None, "scheduler": None}
+    assert response.json["processes"] == {"web": "up", "workers": None, "scheduler": None, "relays": None}
     assert response.json["workers"] is None
     assert response.json["journal"] == {"pending": 0, "failed": 0}
 
@@ -100,3 +106,28 @@ def test_healthz_says_503_when_the_database_is_unreachable(app, client):
     assert response.json["checks"]["database"].startswith("error")
     assert response.json["journal"] is None
     assert response.json["processes"]["workers"] == 0
+
+
+def test_healthz_counts_running_relays_and_the_streams_they_hold(app, client):
+    from webapp.salesforce.messaging import streams
+
+    streams.announce("relay-a", 3, 30)
+    streams.announce("relay-b", 0, 30)
+    relays = client.get("/healthz").json["processes"]["relays"]
+    assert relays == {"running": 2, "streams": 3, "conversations_without_relay": 0}
+
+
+def test_healthz_counts_failing_and_warning_setup_checks(app, client, world):
+    from webapp.models import CheckStatus, DiagnosticResult
+
+    organization = world.organization()
+    for key, status in (("a", CheckStatus.FAILING), ("b", CheckStatus.FAILING), ("c", CheckStatus.WARNING)):
+        db.session.add(
+            DiagnosticResult(
+                organization_id=organization.id, integration="front", check_key=key, status=status, found="x"
+            )
+        )
+    db.session.commit()
+    health = client.get("/healthz")
+    assert health.status_code == 200  # a broken setup is not a broken process
+    assert health.json["setup_checks"] == {"failing": 2, "warning": 1}

@@ -1,5 +1,7 @@
 """``GET /healthz``: whether this process can reach its database and Redis (503 when it cannot),
-which of Switchboard's processes are up, and how many webhooks wait in the journal.
+which of Switchboard's processes are up (workers, the scheduler, the Live Messaging relays and
+the conversations whose stream none holds), how many webhooks wait in the journal, and how many
+setup checks fail (the Troubleshooting pages).
 
 With no job worker, webhooks are journalled but nobody answers them; with no scheduler, nothing
 sweeps the journal; neither makes the answer 503 (this web server is fine), but both show.
@@ -13,9 +15,10 @@ from rq import worker_registration
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp import redis_server
+from webapp import diagnostics, redis_server
 from webapp.db import db
 from webapp.models import JournalEntry, JournalStatus
+from webapp.salesforce.messaging import streams
 from webapp.schedule import LEADER_KEY
 from webapp.security import public
 
@@ -80,6 +83,22 @@ def journal_counts() -> dict[str, int] | None:
     return {status.value: counts.get(status, 0) for status in wanted}
 
 
+def relay_state() -> dict | None:
+    """Relays up (each beats within its lease) and the streams they hold, and open Live
+    Messaging conversations no relay holds: more than none for long means no rep's message
+    reaches Front."""
+    try:
+        running = streams.running_relays()
+    except (RedisError, OSError):
+        return None
+    try:
+        unheld = len(streams.needing_holder(limit=10_000))
+    except SQLAlchemyError:
+        db.session.rollback()
+        unheld = None
+    return {"running": len(running), "streams": sum(running.values()), "conversations_without_relay": unheld}
+
+
 @bp.get("/healthz")
 @public
 def healthz():
@@ -90,8 +109,14 @@ def healthz():
     body = {
         "status": "ok" if healthy else "unavailable",
         "checks": checks,
-        "processes": {"web": "up", "workers": workers, "scheduler": scheduler_state() if redis_up else None},
+        "processes": {
+            "web": "up",
+            "workers": workers,
+            "scheduler": scheduler_state() if redis_up else None,
+            "relays": relay_state() if redis_up else None,
+        },
         "journal": journal_counts() if checks["database"] == "ok" else None,
+        "setup_checks": diagnostics.counts() if checks["database"] == "ok" else None,
         "workers": workers,  # as before "processes" said it (scripts and benchmarks read it)
     }
     return body, (200 if healthy else 503)

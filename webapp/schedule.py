@@ -23,6 +23,7 @@ from webapp.queue import (
     FAILURE_TTL,
     FALL_BACK_UNANSWERED_LIVE_CONVERSATIONS,
     PRUNE_EXPIRED,
+    RUN_DIAGNOSTICS,
     SWEEP_JOURNAL,
     JobSpec,
 )
@@ -51,6 +52,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(PRUNE_EXPIRED, interval=3600),
     # Live Messaging conversations past their wait for a rep go to Front teammates.
     PeriodicJob(FALL_BACK_UNANSWERED_LIVE_CONVERSATIONS, interval=30),
+    # The setup checks of the Troubleshooting pages, for each organization whose last run is
+    # older than DIAGNOSTICS_INTERVAL_SECONDS.
+    PeriodicJob(RUN_DIAGNOSTICS, interval=60),
 )
 
 # Take the lease when it is free, or extend it when it is ours, in one atomic step.

@@ -41,6 +41,7 @@
     const outcome = document.getElementById("connect-outcome");
     const hints = document.getElementById("connect-hints");
     let popup = null;
+    let attemptState = null; // the OAuth state of the attempt under way, to report a silent close
     let heardBack = false;
     let watcher = null;
     let poller = null;
@@ -81,6 +82,15 @@
       return response.ok ? response.json() : {};
     }
 
+    // Tells Switchboard the window closed while the attempt was unfinished, for Troubleshooting;
+    // the server keeps it only if the callback really never ran.
+    function reportClosed() {
+      if (!attemptState || !form.dataset.closedUrl) return;
+      const data = new FormData(form);
+      data.set("state", attemptState);
+      fetch(form.dataset.closedUrl, { method: "POST", body: data, credentials: "same-origin" }).catch(() => {});
+    }
+
     // The window closed without a word from the callback (Salesforce showed an error page, or
     // the admin closed it): say what to check, and keep asking for a while in case the
     // callback ran after all (a login page that cut the popup off from this window).
@@ -96,6 +106,7 @@
         say(now.error, "error");
       } else {
         hints.hidden = false;
+        reportClosed();
       }
       const until = Date.now() + STATUS_FOR_MS;
       poller = setInterval(async () => {
@@ -136,6 +147,7 @@
       popup = window.open("", "salesforce-connect", "popup,width=620,height=720");
       try {
         const url = await authorizeUrl(popup ? "popup" : "window");
+        attemptState = new URL(url).searchParams.get("state");
         if (popup) {
           popup.location.href = url;
           watch();

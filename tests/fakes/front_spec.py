@@ -70,6 +70,20 @@ def _resolve(node, seen=()):
     return node
 
 
+def _merged(schema: dict) -> dict:
+    """An ``allOf`` of object schemas as one schema (ReplyDraft is CreateDraft plus channel_id),
+    so that ``additionalProperties: false`` below sees every property the parts allow."""
+    parts = schema.pop("allOf", None)
+    if not parts:
+        return schema
+    properties, required = dict(schema.get("properties", {})), list(schema.get("required", []))
+    for part in parts:
+        part = _merged(part)
+        properties.update(part.get("properties", {}))
+        required += [name for name in part.get("required", []) if name not in required]
+    return {**schema, "type": "object", "properties": properties, "required": required}
+
+
 def problems(method: str, path: str, body) -> list[str]:
     """What is wrong with this request, per the spec; empty when it conforms."""
     template = template_for(path)
@@ -83,7 +97,7 @@ def problems(method: str, path: str, body) -> list[str]:
         return [] if body is None else [f"{method} {template}: sends a body the API does not take"]
     if body is None:
         return [f"{method} {template}: missing its JSON body"] if request_body.get("required") else []
-    schema = copy.deepcopy(_resolve(request_body["content"]["application/json"]["schema"]))
+    schema = _merged(copy.deepcopy(_resolve(request_body["content"]["application/json"]["schema"])))
     for field in DOCUMENTED_NULLABLE.get((method.upper(), template), ()):
         prop = schema.get("properties", {}).get(field)
         if prop is not None and "type" in prop:

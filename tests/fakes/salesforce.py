@@ -34,6 +34,10 @@ REFERENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*$")  # Composite: letters, 
 METHODS = {"GET", "POST", "PATCH", "PUT", "DELETE"}  # case-sensitive, per the Composite guide
 # At most 5 of a composite's subrequests may be queries or sObject Collections (Composite guide).
 HEAVY_SUBREQUESTS_MAX = 5
+# The org's setup Switchboard reads: Apex through the Tooling API; Named Credentials and Apex
+# jobs, which the Tooling API is not documented to hold, through /query.
+TOOLING_OBJECTS = frozenset({"ApexClass", "ApexTrigger"})
+SETUP_OBJECTS = frozenset({"ApexClass", "ApexTrigger", "NamedCredential", "AsyncApexJob"})
 
 
 def checked_fake(**kwargs) -> FakeSalesforce:
@@ -78,8 +82,10 @@ def _oauth_problems(method: str, path: str, form, headers: dict) -> list[str]:
 
 def _rest_problems(method: str, path: str, body, query: dict, where: str) -> list[str]:
     rest = REST_PATH.sub("/", path).rstrip("/")
+    if rest.startswith("/tooling"):
+        return _tooling_problems(method, rest, query.get("q"), where)
     if rest.startswith("/query") and method == "GET":
-        return _query_problems(query.get("q"), where)
+        return _query_problems(query.get("q"), where) or _setup_query_problems(query.get("q"), where, tooling=False)
     if rest == "/composite" and method == "POST":
         return _composite_problems(body, where)
     if rest == "/composite/sobjects" and method == "POST":
@@ -96,6 +102,31 @@ def _query_problems(text, where: str) -> list[str]:
         soql.tokenize(text)
     except soql.SoqlError as error:
         return [f"{where}: SOQL literal not escaped as Salesforce requires: {error.message}"]
+    return []
+
+
+def _tooling_problems(method: str, rest: str, text, where: str) -> list[str]:
+    if rest != "/tooling/query" or method != "GET":
+        return [f"{where}: Switchboard reads the Tooling API with GET /tooling/query only"]
+    return _query_problems(text, where) or _setup_query_problems(text, where, tooling=True)
+
+
+def _setup_query_problems(text: str, where: str, *, tooling: bool) -> list[str]:
+    """A query on the org's setup names the object's API it belongs to and what it looks for:
+    the setup checks run every few minutes and must stay a small read."""
+    tokens = soql.tokenize(text)
+    depth, sobject, filtered = 0, None, False
+    for index, (kind, value, _) in enumerate(tokens):
+        if kind == "punct":
+            depth += {"(": 1, ")": -1}.get(value, 0)
+        elif kind == "keyword" and depth == 0 and value == "FROM" and tokens[index + 1][0] == "name":
+            sobject = tokens[index + 1][1]
+        elif kind == "keyword" and depth == 0 and value == "WHERE":
+            filtered = True
+    if tooling and sobject not in TOOLING_OBJECTS:
+        return [f"{where}: {sobject} is not read through the Tooling API here; query it with /query"]
+    if sobject in SETUP_OBJECTS and not filtered:
+        return [f"{where}: a query on {sobject} without WHERE reads all of the org's; name what is looked for"]
     return []
 
 

@@ -49,12 +49,15 @@ EVERY_CALL = [
     ("teammates", (), {}),
     ("channels", (), {}),
     ("first_conversation", (), {}),
+    ("recent_conversations", (), {}),
     ("conversation", ("cnv_1",), {}),
     ("message", ("msg_1",), {}),
     ("recent_messages", ("cnv_1",), {}),
     ("recent_comments", ("cnv_1",), {}),
     ("reply", ("cnv_1",), {"author_id": "tea_1", "body": "<p>Hi</p>", "text": "Hi"}),
     ("comment", ("cnv_1",), {"author_id": "tea_1", "body": "**Handed off**"}),
+    ("create_draft", ("cnv_1",), {"author_id": "tea_1", "channel_id": "alt:address:help@acme.test", "body": "Hi"}),
+    ("drafts", ("cnv_1",), {}),
     ("set_assignee", ("cnv_1", None), {}),
     ("set_assignee", ("cnv_1", "tea_2"), {}),
     ("archive", ("cnv_1",), {}),
@@ -222,3 +225,11 @@ def test_remaining_zero_closes_the_budget_until_fronts_reset(app, requests_mock,
     )
     FrontClient("tok", base_url=BASE, limiter=limiter, sleep=sleeps).me()
     assert 15 <= limiter.try_acquire() <= 21
+
+
+def test_a_draft_without_its_channel_or_with_a_misspelt_field_is_caught():
+    """The checker reads ReplyDraft's allOf: channel_id is required, unknown fields are not."""
+    path = "/conversations/cnv_1/drafts"
+    assert front_spec.problems("POST", path, {"body": "Hi", "channel_id": "cha_1", "mode": "shared"}) == []
+    assert front_spec.problems("POST", path, {"body": "Hi"}) != []
+    assert front_spec.problems("POST", path, {"body": "Hi", "channel_id": "cha_1", "mood": "shared"}) != []

@@ -305,3 +305,25 @@ def test_a_signed_body_of_any_shape_is_journalled_or_refused_clearly(client, sal
     else:
         assert response.json["error"] and journalled == 0
     db.session.rollback()
+
+
+def test_an_access_token_refreshed_while_a_callout_arrives_does_not_cost_the_callout(client, salesforce, monkeypatch):
+    """A worker refreshing the access token rewrites the stored credentials; a callout being
+    received meanwhile is still journalled: Salesforce never sends it again."""
+    from sqlalchemy.orm import Session
+
+    from webapp.models import Integration
+    from webapp.salesforce.integration import ACCESS_TOKEN
+
+    integration_id, parse = salesforce.id, callouts.parse
+
+    def parse_while_a_worker_refreshes(*args, **kwargs):
+        with Session(db.engine) as worker:
+            worker.get(Integration, integration_id).set_credential(ACCESS_TOKEN, "refreshed-access-token")
+            worker.commit()
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(callouts, "parse", parse_while_a_worker_refreshes)
+    response = post(client, salesforce, comment())
+    assert response.status_code == 200 and response.get_json() == {"status": "accepted"}
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 1

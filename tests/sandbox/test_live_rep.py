@@ -205,3 +205,16 @@ def test_a_customer_message_sent_to_the_live_rep_is_what_the_chat_shows():
     [(_, line)] = live_activity(fake, miaw, "cnv_1", since)
     assert line.startswith("Sent to the live rep") and "the AI stays quiet" in line
     assert live_activity(fake, miaw, "cnv_1", time.time() + 5) == []
+
+
+def test_without_public_url_the_sandbox_takes_switchboards_address_from_the_webhook_url(runner, monkeypatch):
+    """`switchboard serve` on another port: the issuer and the OAuth callback follow the webhook
+    URL Switchboard showed, not the default port."""
+    for name in ("FrontServer", "SalesforceServer", "MessagingServer"):
+        server = getattr(console, name)
+        monkeypatch.setattr(console, name, lambda fake, port=0, server=server: server(fake, port=0))
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    result = runner.invoke(args=["sandbox", "--webhook-url", "http://localhost:5077/webhooks/front/abc"], input="")
+    assert result.exit_code == 0, result.output
+    assert "keep the Issuer http://localhost:5077" in result.output
+    assert "http://localhost:5077/sandbox" in result.output

@@ -85,6 +85,11 @@ class FrontClient:
     def first_conversation(self) -> list[dict]:
         return self._request("GET", "/conversations", params={"limit": 1}).json().get("_results", [])
 
+    def recent_conversations(self, limit: int = 25) -> list[dict]:
+        """One page of the company's conversations, the most recently active first."""
+        params = {"limit": limit, "sort_by": "date", "sort_order": "desc"}
+        return self._request("GET", "/conversations", params=params).json().get("_results", [])
+
     def conversation(self, conversation_id: str) -> dict:
         return self._request("GET", f"/conversations/{conversation_id}").json()
 
@@ -125,6 +130,15 @@ class FrontClient:
     def comment(self, conversation_id: str, *, author_id: str, body: str) -> dict:
         payload = {"author_id": author_id, "body": body}
         return self._request("POST", f"/conversations/{conversation_id}/comments", json=payload, send=True).json()
+
+    def create_draft(self, conversation_id: str, *, author_id: str, channel_id: str, body: str) -> dict:
+        """A draft reply to the conversation's last message, shared with every teammate who can
+        see the conversation (Front's default, private, would show it to the AI teammate only)."""
+        payload = {"author_id": author_id, "channel_id": channel_id, "body": body, "mode": "shared"}
+        return self._request("POST", f"/conversations/{conversation_id}/drafts", json=payload, send=True).json()
+
+    def drafts(self, conversation_id: str) -> list[dict]:
+        return self._request("GET", f"/conversations/{conversation_id}/drafts").json().get("_results", [])
 
     def set_assignee(self, conversation_id: str, assignee_id: str | None) -> None:
         self._request("PUT", f"/conversations/{conversation_id}/assignee", json={"assignee_id": assignee_id})

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 # The journal source Front's webhooks are recorded under (JournalEntry.source).
 SOURCE = "front"
+RULE_NAME_MAX = 200
 
 
 class EventError(ValueError):
@@ -61,12 +62,23 @@ class FrontEvent:
     message_id: str | None = None
     target: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict)
+    # What made the change: "rule" (a Front rule, named in ``source``), "teammate", "api", ...
+    source_type: str | None = None
     emitted_at: float | None = None
     conversation: dict = field(default_factory=dict)  # the preview the event carries
 
     @property
     def group(self) -> EventGroup:
         return CORE_TYPES.get(self.type, EventGroup.OTHER)
+
+    @property
+    def rule_name(self) -> str | None:
+        """The name of the Front rule that made this change, when a rule did (cut to fit a
+        timeline line: it is the admin's text, but it arrives from outside)."""
+        if self.source_type != "rule":
+            return None
+        name = " ".join((_text_or_none(self.source.get("name")) or "").split())
+        return name[:RULE_NAME_MAX] or None
 
 
 def _data(part) -> dict:
@@ -83,6 +95,10 @@ def _meta_type(part) -> str | None:
     if isinstance(part, dict) and isinstance(part.get("_meta"), dict):
         return part["_meta"].get("type")
     return None
+
+
+def _text_or_none(value) -> str | None:
+    return value if isinstance(value, str) and value and _storable(value) else None
 
 
 def _storable(text: str) -> bool:
@@ -133,6 +149,7 @@ def parse(body) -> FrontEvent:
         message_id=message_id if isinstance(message_id, str) else None,
         target=target,
         source=_data(event.get("source")),
+        source_type=_text_or_none(_meta_type(event.get("source"))),
         emitted_at=emitted_at if isinstance(emitted_at, (int, float)) else None,
         conversation=conversation,
     )

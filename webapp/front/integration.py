@@ -11,7 +11,12 @@ from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontError, FrontForbidden
 from webapp.models import Integration, IntegrationKind, SettingsError, integration_of
-from webapp.models.integration import get_or_create_integration, integration_by_webhook_token, new_webhook_token
+from webapp.models.integration import (
+    WebhookTarget,
+    get_or_create_integration,
+    new_webhook_token,
+    webhook_target,
+)
 from webapp.models.types import JSONSettings
 from webapp.ratelimit import Priority, RateLimiter
 
@@ -74,8 +79,10 @@ def get_or_create(organization_id: int) -> Integration:
     return get_or_create_integration(organization_id, IntegrationKind.FRONT)
 
 
-def by_webhook_token(token: str) -> Integration | None:
-    return integration_by_webhook_token(token, IntegrationKind.FRONT)
+def by_webhook_token(token: str, *, remembered: bool = False) -> WebhookTarget | None:
+    """What a Front webhook delivery needs of the integration (its organization and secrets);
+    with ``remembered``, as this process last found it (see ``webhook_target``)."""
+    return webhook_target(token, IntegrationKind.FRONT, remembered=remembered)
 
 
 def webhook_url(integration: Integration) -> str:

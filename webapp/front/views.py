@@ -9,10 +9,11 @@ from wtforms.fields import SelectChoice
 from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.forms import ButtonForm
+from webapp.front import activity
 from webapp.front import integration as front
 from webapp.front.events import APPLICATION_TYPES
 from webapp.front.forms import AgentForm, ConnectForm, RuleSecretForm, WebhookSecretForm
-from webapp.models import SettingsError
+from webapp.models import SettingsError, utcnow
 from webapp.security import admin_required
 
 bp = Blueprint("front", __name__, url_prefix="/settings/ticketing/front")
@@ -63,6 +64,7 @@ def _render(connect_form=None, agent_form=None, secret_form=None, rule_form=None
             rule_form=rule_form or RuleSecretForm(),
             rule_secret_hint=secret_hint(integration.credential(front.RULE_SECRET) if integration else None),
             action_form=ButtonForm(),
+            webhook_activity=activity.webhook_activity(integration.organization_id, utcnow()) if integration else None,
         ),
         status,
     )

@@ -9,10 +9,13 @@ from webapp.models.agent_settings import (
     HandoffMode,
     OfficeHours,
 )
+from webapp.models.diagnostic_result import CheckStatus, DiagnosticResult
 from webapp.models.integration import Integration, IntegrationKind, integration_of
 from webapp.models.journal_entry import JournalEntry, JournalStatus
 from webapp.models.knowledge import (
+    ArticleExample,
     KnowledgeArticle,
+    KnowledgePassage,
     KnowledgeSource,
     SourceKind,
     SourceSettings,
@@ -35,11 +38,15 @@ from webapp.models.types import SettingsError, utcnow
 
 __all__ = [
     "CHANNELS",
+    "CheckStatus",
+    "DiagnosticResult",
     "DEFAULT_DESTINATION",
     "DEFAULT_MESSAGE_CLOSED",
     "DEFAULT_MESSAGE_OPEN",
     "AdvancedSwitches",
     "AgentSettings",
+    "ArticleExample",
+    "KnowledgePassage",
     "Channel",
     "EventKind",
     "HandoffMode",

@@ -91,6 +91,11 @@ class SalesforceClient:
         for ``get``, when ``done`` is false). Quote values with ``soql.quote``."""
         return self._request("GET", self.api_path("query"), params={"q": soql})
 
+    def tooling_query(self, soql: str) -> dict:
+        """A SOQL query of the Tooling API (``/tooling/query``), for the org's setup as the
+        connected user sees it (Apex triggers and classes): ``{size, totalSize, done, records}``."""
+        return self._request("GET", self.api_path("tooling/query"), params={"q": soql})
+
     def composite(self, subrequests: list[dict], *, all_or_none: bool) -> list[dict]:
         """A composite request (at most 25 subrequests, ``@{ref.id}`` references): one result
         per subrequest, ``{body, httpHeaders, httpStatusCode, referenceId}``. The request as a

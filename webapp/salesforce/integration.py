@@ -17,7 +17,7 @@ from flask import current_app
 
 from webapp.db import db
 from webapp.models import Integration, IntegrationKind, SettingsError, integration_of, utcnow
-from webapp.models.integration import get_or_create_integration, integration_by_webhook_token
+from webapp.models.integration import WebhookTarget, get_or_create_integration, webhook_target
 from webapp.models.types import JSONSettings
 
 PRODUCTION_LOGIN_URL = "https://login.salesforce.com"
@@ -58,6 +58,7 @@ class SalesforceSettings(JSONSettings):
     login_url: str = PRODUCTION_LOGIN_URL
     state: str = ConnectionState.NOT_CONNECTED.value
     disconnected_reason: str | None = None
+    disconnected_at: str | None = None  # when Salesforce refused the refresh token
     # Who and where, from the token response and the identity service.
     username: str | None = None
     user_id: str | None = None
@@ -123,8 +124,9 @@ def get_or_create(organization_id: int) -> Integration:
     return get_or_create_integration(organization_id, IntegrationKind.SALESFORCE)
 
 
-def by_webhook_token(token: str) -> Integration | None:
-    return integration_by_webhook_token(token, IntegrationKind.SALESFORCE)
+def by_webhook_token(token: str) -> WebhookTarget | None:
+    """What a callout from the org's Apex needs of the integration (its organization and secrets)."""
+    return webhook_target(token, IntegrationKind.SALESFORCE)
 
 
 def is_connected(integration: Integration | None) -> bool:
@@ -144,7 +146,12 @@ def mark_disconnected(integration: Integration, reason: str) -> None:
     tokens, and say why. Commits."""
     integration.set_credential(ACCESS_TOKEN, None)
     integration.set_credential(REFRESH_TOKEN, None)
-    update_settings(integration, state=ConnectionState.DISCONNECTED.value, disconnected_reason=reason[:500])
+    update_settings(
+        integration,
+        state=ConnectionState.DISCONNECTED.value,
+        disconnected_reason=reason[:500],
+        disconnected_at=now_text(),
+    )
     db.session.commit()
 
 

@@ -35,6 +35,7 @@ from flask import current_app
 from webapp import outbound, redis_server
 from webapp.db import db
 from webapp.models import Integration, User
+from webapp.salesforce import connect_log
 from webapp.salesforce.errors import remote_text
 from webapp.salesforce.integration import (
     ACCESS_TOKEN,
@@ -78,7 +79,14 @@ class Mode(StrEnum):
 
 
 class ConnectError(Exception):
-    """Connecting failed; the message says what to do, in an admin's words."""
+    """Connecting failed; the message says what to do, in an admin's words. ``error_code`` is
+    Salesforce's own (``redirect_uri_mismatch``, ``invalid_client``...) when it gave one, with its
+    ``error_description``."""
+
+    def __init__(self, message: str, error_code: str | None = None, error_description: str | None = None):
+        super().__init__(message)
+        self.error_code = error_code
+        self.error_description = error_description
 
 
 class StateRefused(ConnectError):
@@ -97,6 +105,7 @@ class PendingConnect:
     login_url: str
     client_id: str
     mode: str
+    attempt: str = ""  # connect_log.attempt_id(state), for the setup checks
 
 
 # -- the OAuth client ----------------------------------------------------------------------------
@@ -175,11 +184,24 @@ def start_connect(integration: Integration, user: User, *, browser_secret: str, 
         login_url=settings.login_url,
         client_id=settings.client_id,
         mode=mode.value,
+        attempt=connect_log.attempt_id(state),
     )
     connection = _redis()
     connection.set(STATE_KEY.format(state), json.dumps(asdict(pending)), ex=STATE_TTL_SECONDS)
     connection.delete(CONNECT_ERROR_KEY.format(integration.organization_id))
+    connect_log.record(integration.organization_id, connect_log.Step.STARTED, attempt=pending.attempt, mode=mode.value)
     return url
+
+
+def pending_attempt(state: str | None) -> PendingConnect | None:
+    """The attempt ``state`` names while the callback has not taken it yet (it stays in Redis)."""
+    if not state or not STATE_PATTERN.fullmatch(state):
+        return None
+    raw = _redis().get(STATE_KEY.format(state))
+    try:
+        return PendingConnect(**json.loads(raw)) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 # -- the callback --------------------------------------------------------------------------------
@@ -233,11 +255,24 @@ def finish_connect(pending: PendingConnect, *, code: str | None, error: str | No
     """Exchange the code, check and store what Salesforce answered; the connected integration.
     Raises ConnectError (remembered for the settings page) with nothing stored."""
     try:
-        return _finish(pending, code=code, error=error, description=description)
+        integration = _finish(pending, code=code, error=error, description=description)
     except ConnectError as exc:
         db.session.rollback()
         remember_error(pending.organization_id, str(exc))
+        connect_log.record(
+            pending.organization_id,
+            connect_log.Step.REFUSED,
+            attempt=pending.attempt or None,
+            mode=pending.mode,
+            error=exc.error_code,
+            description=exc.error_description,
+            message=str(exc),
+        )
         raise
+    connect_log.record(
+        pending.organization_id, connect_log.Step.CONNECTED, attempt=pending.attempt or None, mode=pending.mode
+    )
+    return integration
 
 
 def _finish(pending: PendingConnect, *, code, error, description) -> Integration:
@@ -247,7 +282,11 @@ def _finish(pending: PendingConnect, *, code, error, description) -> Integration
     if integration is None or settings.client_id != pending.client_id or settings.login_url != pending.login_url:
         raise ConnectError("The Client ID or the Login URL changed while connecting. Connect again.")
     if error:
-        raise ConnectError(authorize_error_message(error, description))
+        raise ConnectError(
+            authorize_error_message(error, description),
+            error_code=_text_or_none(error),
+            error_description=_text_or_none(description),
+        )
     if not code or not CODE_PATTERN.fullmatch(code):
         raise ConnectError("Salesforce's answer has no authorization code. Connect again.")
     token = exchange_code(settings, client_secret, code=code, code_verifier=pending.code_verifier)
@@ -273,7 +312,10 @@ def exchange_code(settings: SalesforceSettings, client_secret: str, *, code: str
             code_verifier=code_verifier,
         )
     except OAuthError as exc:
-        raise ConnectError(token_error_message(exc.error, exc.description)) from exc
+        message = token_error_message(exc.error, exc.description)
+        raise ConnectError(
+            message, error_code=_text_or_none(exc.error), error_description=_text_or_none(exc.description)
+        ) from exc
     except (requests.RequestException, outbound.OutboundError, ValueError, TypeError, OverflowError) as exc:
         # TypeError/OverflowError: a token answer Authlib cannot read (an expires_in that is no number)
         raise ConnectError(unreachable_message(settings.login_url, exc)) from exc
@@ -395,6 +437,7 @@ def store_connection(integration: Integration, token: dict, identity: Identity) 
         integration,
         state=ConnectionState.CONNECTED.value,
         disconnected_reason=None,
+        disconnected_at=None,
         username=identity.username,
         user_id=identity.user_id,
         org_id=identity.org_id,
@@ -436,7 +479,9 @@ def disconnect(integration: Integration) -> bool:
     revoked = revoke(settings, integration.credential(CLIENT_SECRET), token)
     integration.set_credential(ACCESS_TOKEN, None)
     integration.set_credential(REFRESH_TOKEN, None)
-    update_settings(integration, state=ConnectionState.NOT_CONNECTED.value, disconnected_reason=None)
+    update_settings(
+        integration, state=ConnectionState.NOT_CONNECTED.value, disconnected_reason=None, disconnected_at=None
+    )
     db.session.commit()
     return revoked
 

@@ -25,7 +25,7 @@ from webapp import outbound
 from webapp.db import db
 from webapp.leases import redis_lock
 from webapp.models import Integration
-from webapp.salesforce import oauth
+from webapp.salesforce import connect_log, oauth
 from webapp.salesforce.errors import SalesforceNotConnected, SalesforceUnavailable, remote_text
 from webapp.salesforce.integration import (
     ACCESS_TOKEN,
@@ -104,6 +104,13 @@ def _refresh(integration: Integration) -> str:
             remote_text(str(exc), 300),
         )
         mark_disconnected(integration, f"{reason} Reconnect in Settings → Integrations → Salesforce.")
+        connect_log.record(
+            integration.organization_id,
+            connect_log.Step.REFRESH_REFUSED,
+            error=exc.error,
+            description=exc.description,
+            message=reason,
+        )
         raise SalesforceNotConnected(f"Salesforce is disconnected: {reason}", status=400, error_code=exc.error) from exc
     except (requests.RequestException, outbound.OutboundError, ValueError, TypeError, OverflowError) as exc:
         # TypeError/OverflowError: a token answer Authlib cannot read (an expires_in that is no number)

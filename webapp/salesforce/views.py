@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.forms import ButtonForm
-from webapp.salesforce import oauth
+from webapp.salesforce import connect_log, oauth
 from webapp.salesforce.client import api_usage, client_for
 from webapp.salesforce.errors import SalesforceError
 from webapp.salesforce.forms import ConnectForm, CredentialsForm
@@ -115,12 +115,12 @@ def status():
 def save_credentials():
     form = CredentialsForm()
     if not form.validate_on_submit():
-        return render_page(credentials_form=form, status=400)
+        return _credentials_refused(form)
     integration = salesforce_integration(current_user.organization_id)
     client_secret = (form.client_secret.data or "").strip()
     if not client_secret and not (integration and integration.credential(CLIENT_SECRET)):
         form.client_secret.errors.append("Paste the app's Consumer Secret as the Client Secret.")
-        return render_page(credentials_form=form, status=400)
+        return _credentials_refused(form)
 
     client_id, login_url = form.client_id.data.strip(), form.login_url.normalized
     integration = integration or get_or_create(current_user.organization_id)
@@ -134,6 +134,7 @@ def save_credentials():
     if client_secret:
         integration.set_credential(CLIENT_SECRET, client_secret)
     db.session.commit()
+    connect_log.record(current_user.organization_id, connect_log.Step.SAVED)
 
     for note in _trimmed(form):
         flash(note, "info")
@@ -144,6 +145,15 @@ def save_credentials():
     if other_app and had_tokens:
         flash("The connection was to the previous app or org, so it was closed: connect again.", "info")
     return _to_page()
+
+
+def _credentials_refused(form: CredentialsForm):
+    """The form again with its errors; the errors (never what was pasted) kept for the setup checks."""
+    said = "; ".join(
+        f"{field.label.text}: {error}" for field in form if isinstance(field.errors, list) for error in field.errors
+    )
+    connect_log.record(current_user.organization_id, connect_log.Step.SAVE_REFUSED, message=said or None)
+    return render_page(credentials_form=form, status=400)
 
 
 def _trimmed(form: CredentialsForm) -> list[str]:
@@ -185,6 +195,7 @@ def connect():
             integration, current_user, browser_secret=_browser_secret(), mode=oauth.Mode(form.mode.data)
         )
     except oauth.ConnectError as exc:
+        connect_log.record(current_user.organization_id, connect_log.Step.START_FAILED, message=str(exc))
         return _connect_failed(str(exc))
     except RedisError as exc:
         log.warning("could not start a Salesforce connection: %s", exc)
@@ -199,6 +210,25 @@ def _connect_failed(message: str, status: int = 400):
         return {"error": "Could not connect", "message": message}, status
     flash(message, "error")
     return _to_page()
+
+
+@bp.post(f"{PAGE}/connect/closed")
+@admin_required
+def connect_closed():
+    """The page's script saw the Salesforce window close without a word from the callback. If the
+    attempt is indeed still unfinished (the callback never ran), that is kept for the setup checks:
+    Salesforce showed its own error page, or the admin gave up."""
+    if not ButtonForm().validate_on_submit():
+        return {"error": "This form expired. Reload the page."}, 400
+    try:
+        pending = oauth.pending_attempt(request.form.get("state"))
+    except RedisError:
+        return "", 204
+    if pending is not None and pending.organization_id == current_user.organization_id:
+        connect_log.record(
+            current_user.organization_id, connect_log.Step.CLOSED, attempt=pending.attempt or None, mode=pending.mode
+        )
+    return "", 204
 
 
 @bp.get("/oauth/salesforce/callback")

@@ -9,13 +9,18 @@ A record already journalled (a replay within the five minutes, a second delivery
 
 Salesforce never retries a callout that failed (the Queueable has run), so the answer matters
 only to the Apex debug log; what matters is that an accepted event is committed before the 200.
+
+While a Troubleshooting **Send a test** runs, a ``case_created`` callout is also noted for it,
+signature verdict and all (``webapp.diagnostics.send_test``); the test Case's own, signed right,
+is answered 200 "test" and journals nothing: there is nothing to relay.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, jsonify, request
 
 from webapp import webhook_intake as intake
+from webapp.diagnostics import send_test
 from webapp.extensions import csrf
 from webapp.salesforce import callouts
 from webapp.salesforce.integration import CALLOUT_SECRET, by_webhook_token
@@ -35,6 +40,8 @@ def receive(token: str):
         body = intake.read_body(current_app.config["SALESFORCE_WEBHOOK_MAX_BYTES"])
     except intake.Refused as refused:
         return intake.refuse(refused.status, str(refused))
+    if send_test.note_callout(integration, body, request.headers.get(callouts.SIGNATURE_HEADER)):
+        return jsonify({"status": "test"}), 200
     try:
         callouts.verify_signature(
             integration.credential(CALLOUT_SECRET), body, request.headers.get(callouts.SIGNATURE_HEADER)
@@ -45,6 +52,4 @@ def receive(token: str):
         return intake.refuse(401, str(exc))
     except callouts.CalloutError as exc:
         return intake.refuse(400, str(exc))
-    return intake.journal_and_acknowledge(
-        integration.organization_id, SOURCE, event.external_id, event.type.value, body
-    )
+    return intake.journal_and_acknowledge(integration, SOURCE, event.external_id, event.type.value, body)

@@ -57,6 +57,9 @@ class Call:
         return 0 < self.status < 400
 
 
+CHANNEL_ADDRESS = "support@acme.example"
+
+
 @dataclass
 class Failure:
     method: str
@@ -75,6 +78,10 @@ class FakeFront:
     conversations: dict = field(default_factory=dict)
     messages: dict = field(default_factory=dict)
     comments: dict = field(default_factory=dict)
+    drafts: dict = field(default_factory=dict)  # conversation id -> draft replies
+    # conversation id -> created_at, updated_at and, while a customer waits for an answer,
+    # waiting_since (Front: the oldest message nobody has replied to yet)
+    timestamps: dict = field(default_factory=dict)
     calls: list = field(default_factory=list)
     spec_problems: list = field(default_factory=list)
     failures: list = field(default_factory=list)
@@ -139,6 +146,8 @@ class FakeFront:
             "assignee_id": assignee,
         }
         self.conversations[conversation_id] = conversation
+        now = self.clock()
+        self.timestamps[conversation_id] = {"created_at": now, "updated_at": now}
         self.comments.setdefault(conversation_id, [])
         return conversation
 
@@ -168,7 +177,9 @@ class FakeFront:
             "text": text,
             "author": self.teammates[author] if author else None,
             "recipients": [
-                {"_links": {"related": {"contact": None}}, "name": sender[0], "handle": sender[1], "role": "from"}
+                {"_links": {"related": {"contact": None}}, "name": sender[0], "handle": sender[1], "role": "from"},
+                # The channel's own address, which a draft reply names as its channel.
+                {"_links": {"related": {"contact": None}}, "name": None, "handle": CHANNEL_ADDRESS, "role": "to"},
             ]
             if inbound
             else [],
@@ -176,6 +187,13 @@ class FakeFront:
         }
         self.messages[message_id] = message
         conversation = self.conversations.get(conversation_id)
+        if conversation_id in self.timestamps:
+            times = self.timestamps[conversation_id]
+            times["updated_at"] = message["created_at"]
+            if not inbound:
+                times.pop("waiting_since", None)
+            else:
+                times.setdefault("waiting_since", message["created_at"])
         if inbound and conversation and conversation["status"] == "archived":
             # A customer writing again reopens an archived conversation in Front.
             conversation["status"] = "assigned" if conversation["assignee_id"] else "unassigned"
@@ -422,11 +440,15 @@ class FakeFront:
         if route == ("GET", "/channels"):
             return self._json({"_results": [{"id": "cha_1", "type": "smtp", "name": "Support"}]})
         if route == ("GET", "/conversations"):
+            # Most recently active first, as Front lists them; one page of ``limit`` (at most 100).
+            newest = sorted(
+                self.conversations.values(),
+                key=lambda c: self.timestamps.get(c["id"], {}).get("updated_at", 0),
+                reverse=True,
+            )
+            limit = min(int(request.args.get("limit", 25)), 100)
             return self._json(
-                {
-                    "_results": [self._conversation_json(c) for c in list(self.conversations.values())[:1]],
-                    "_pagination": {"next": None},
-                }
+                {"_results": [self._conversation_json(c) for c in newest[:limit]], "_pagination": {"next": None}}
             )
         if request.method == "GET" and request.path.startswith(("/knowledge_bases", "/knowledge_base_articles")):
             return self._knowledge_route(request)
@@ -520,6 +542,7 @@ class FakeFront:
             "assignee": assignee,
             "recipient": None,
             "tags": [],
+            **self.timestamps.get(conversation["id"], {}),
         }
 
     def _message_json(self, message: dict) -> dict:
@@ -555,6 +578,23 @@ class FakeFront:
             message["body"] = body["body"]
             message["sent_by_api"] = True
             return self._json({"status": "accepted", "message_uid": f"uid_{message['id']}"}, 202)
+        if request.method == "GET" and rest == "/drafts":
+            return self._json({"_results": list(self.drafts.get(cid, [])), "_pagination": {"next": None}})
+        if request.method == "POST" and rest == "/drafts":
+            draft = {
+                "id": f"msg_{self.id_prefix}{next(self._ids)}",
+                "type": "email",
+                "is_inbound": False,
+                "is_draft": True,
+                "draft_mode": body.get("mode", "private"),
+                "created_at": self.clock(),
+                "body": body["body"],
+                "text": body["body"],
+                "author": self.teammates.get(body.get("author_id")),
+                "channel_id": body["channel_id"],
+            }
+            self.drafts.setdefault(cid, []).append(draft)
+            return self._json(draft)
         if request.method == "GET" and rest == "/comments":
             return self._json({"_results": list(self.comments[cid]), "_pagination": {"next": None}})
         if request.method == "POST" and rest == "/comments":

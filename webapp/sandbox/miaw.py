@@ -48,6 +48,11 @@ Inferences (no public source found; each is one constant or branch here):
 - A new unauthenticated token is a new end user: it cannot see an earlier token's conversations
   (403); the continuation token keeps the subject but not a longer life.
 - A message id posted twice is taken once (202 both times, echoed once).
+- A new conversation is routed at once: its ``CONVERSATION_ROUTING_RESULT`` (Initial) says
+  ``failureType`` None and it waits, INITIAL, for a rep; with ``routing_failure`` set (an
+  Omni-Channel flow or queue missing for the channel) it says that failure type with a
+  ``failureReason`` and the conversation NEEDS_ROUTING. An unpublished deployment
+  (``deployment_published`` false) is refused like an unknown ES Developer Name.
 - Error bodies are ``{"message": ...}``; the fake's access tokens are HS256 JWTs of its own. The
   fake accepts the org id in 15 or 18 characters everywhere (the SSE page asks for 15 in
   ``X-Org-Id``; public clients send 18).
@@ -105,6 +110,10 @@ CONTROLS = {
     "drop_streams",
     "open_streams",
     "expire_access_tokens",
+    "break_routing",
+    "fix_routing",
+    "unpublish_deployment",
+    "publish_deployment",
 }
 
 
@@ -197,6 +206,10 @@ class FakeMessaging:
     message_max_chars: int = MESSAGE_MAX_CHARS
     messages_per_minute: int = MESSAGES_PER_MINUTE
     anonymous_on_bad_jwt: bool = False  # a refused identity token → 200 with an ANON subject
+    # Omni-Channel cannot route new conversations: "RoutingError", "SubmissionError" or "Unknown".
+    routing_failure: str | None = None
+    routing_failure_reason: str = "No route found"
+    deployment_published: bool = True
     latency: float = 0.0  # seconds before every answer (not between stream frames)
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -278,6 +291,25 @@ class FakeMessaging:
         sandbox finds the rep's conversation by SwitchboardSessionId)."""
         found = [c["id"] for c in self.conversations.values() if c["routing_attributes"].get(attribute) == value]
         return found[-1] if found else None
+
+    @_locked
+    def break_routing(self, failure_type: str = "RoutingError", reason: str = "No route found") -> None:
+        """From now on Omni-Channel cannot route a new conversation (no flow or queue for the
+        Messaging channel): its routing result says ``failure_type`` and it needs routing."""
+        self.routing_failure, self.routing_failure_reason = failure_type, reason
+
+    @_locked
+    def fix_routing(self) -> None:
+        self.routing_failure = None
+
+    @_locked
+    def unpublish_deployment(self) -> None:
+        """The deployment is unpublished (or deleted): its ES Developer Name is unknown from now on."""
+        self.deployment_published = False
+
+    @_locked
+    def publish_deployment(self) -> None:
+        self.deployment_published = True
 
     @_locked
     def expire_access_tokens(self) -> None:
@@ -473,6 +505,9 @@ class FakeMessaging:
             agent=None,
         )
         payload = {"routingType": "Initial", "failureType": "None"}
+        if self.routing_failure:
+            conversation["routingStatus"] = "NEEDS_ROUTING"
+            payload = {**payload, "failureType": self.routing_failure, "failureReason": self.routing_failure_reason}
         self._system_event(conversation, "CONVERSATION_ROUTING_RESULT", "RoutingResult", payload)
 
     # -- serving ---------------------------------------------------------------------------------
@@ -574,7 +609,7 @@ class FakeMessaging:
                 raise Refused(400, f"Specify {name}.")
         if body["orgId"][:15] != self.org_id[:15] or len(body["orgId"]) not in (15, 18):
             raise Refused(400, "Specify a valid orgId.")
-        if body["esDeveloperName"] != self.es_developer_name:
+        if body["esDeveloperName"] != self.es_developer_name or not self.deployment_published:
             raise Refused(400, "Specify a valid esDeveloperName.")
 
     def _authenticated(self, body: dict) -> Response:
@@ -685,7 +720,7 @@ class FakeMessaging:
         return conversation
 
     def _check_es_name(self, value) -> None:
-        if value != self.es_developer_name:
+        if value != self.es_developer_name or not self.deployment_published:
             raise Refused(400, "Specify a valid esDeveloperName.")
 
     def _create(self, subject: str, body) -> Response:

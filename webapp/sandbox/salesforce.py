@@ -5,10 +5,13 @@ One real HTTP server (threaded) is both the login host and the instance: the aut
 (with an Approve and a Deny button), the token, userinfo and revoke endpoints, and under
 ``/services/data/v<version>/`` sObject rows for Case, CaseComment, Contact and EmailMessage,
 upsert on External ID fields, SOQL queries (``webapp.sandbox.soql``), composite requests and
-sObject Collections with ``allOrNone`` rollback, and ``limits``. It answers with Salesforce's
+sObject Collections with ``allOrNone`` rollback, ``limits``, and the Tooling API's ``/tooling/query``
+over the org's Apex and credentials (``webapp.sandbox.salesforce_setup``). It answers with Salesforce's
 shapes and error codes (``/work/shared/specs/salesforce.md``), records every call, checks each
 one when told to (``request_check``), and can be slow (``latency``), fail on cue (``fail()``),
-or do a write and then not answer in time (``commit_then_timeout()``).
+or do a write and then not answer in time (``commit_then_timeout()``). Deleting a Case deletes its
+comments and emails, as in Salesforce; what a request inserted is handed to ``after_commit``
+hooks once the request is done, as an org's after-insert triggers see it.
 
 What was checked against Salesforce's documentation (and where the spec marks an inference):
 - PKCE: a ``code_challenge`` without a ``code_verifier`` is ``invalid_grant`` (REST API guide, web
@@ -51,7 +54,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from webapp.sandbox import soql
+from webapp.sandbox import salesforce_setup, soql
 from webapp.sandbox.serving import LoopbackServer
 from webapp.sandbox.serving import locked as _locked
 
@@ -315,7 +318,13 @@ class FakeSalesforce:
     spec_problems: list = field(default_factory=list)
     failures: list = field(default_factory=list)
     held: list = field(default_factory=list)
+    # Called with (sobject, record) for each record a REST request inserted, once the request is
+    # done and only if the record is still there (a rolled-back insert fires nothing): the
+    # deployed Apex's after-insert triggers (webapp.sandbox.salesforce_callouts.DeployedApex).
+    after_commit: list = field(default_factory=list)
     refresh_count: int = 0  # refresh_token grants asked for, granted or not
+    # The Apex, Named Credentials and Apex jobs (Tooling API and setup objects): deploy_apex() & co.
+    apex: salesforce_setup.ApexSetup = field(default_factory=salesforce_setup.ApexSetup)
     url: str = ""
 
     def __post_init__(self):
@@ -324,6 +333,7 @@ class FakeSalesforce:
         self._numbers = itertools.count(1)
         self._case_numbers = itertools.count(1001)
         self._last_stamp = 0.0
+        self._inserted: list[tuple[str, str]] = []  # (sobject, id) inserted by the request being answered
         self.codes: dict[str, dict] = {}
         self.access_tokens: dict[str, dict] = {}  # token -> {"refresh": refresh token or None, "alive": bool}
         self.refresh_tokens: dict[str, dict] = {}  # token -> {"alive": bool, "scope": str}
@@ -537,6 +547,7 @@ class FakeSalesforce:
             self.sleep(self.latency)  # outside the lock: a slow org still answers many at once
         hold = False
         with self._lock:
+            self._inserted = []  # records an arranging helper added are no request's
             body = self._body(request)
             call = Call(request.method, request.path, body, self.clock(), query=dict(request.args))
             self.calls.append(call)
@@ -552,9 +563,23 @@ class FakeSalesforce:
                 raise
             call.status = response.status_code
             hold = self._take(self.held, request.method, request.path, body) is not None
+            committed = self._committed()
+        for hook in self.after_commit:
+            for sobject, record in committed:
+                hook(sobject, record)
         if hold:
             self._closing.wait(self.timeout_hold)
         return response(environ, start_response)
+
+    def _committed(self) -> list[tuple[str, dict]]:
+        """Copies of the records this request inserted that are still there."""
+        found = []
+        for sobject, record_id in self._inserted:
+            record = getattr(self, STORES[sobject]).get(record_id)
+            if record is not None:
+                found.append((sobject, copy.deepcopy(record)))
+        self._inserted = []
+        return found
 
     @staticmethod
     def _body(request: Request):
@@ -796,6 +821,8 @@ class FakeSalesforce:
             return 200, self._limits()
         if rest == "/query" and method == "GET":
             return self._query(version, args.get("q"))
+        if rest == "/tooling/query" and method == "GET":
+            return self.apex.tooling_query(args.get("q"), version, to_18)
         if rest == "/composite" and method == "POST":
             return self._composite(version, body)
         if rest == "/composite/sobjects" and method == "POST":
@@ -831,6 +858,11 @@ class FakeSalesforce:
                 return 204, None
             if method == "DELETE":
                 del getattr(self, STORES[sobject])[record["Id"]]
+                if sobject == "Case":  # a Case's comments and emails go with it
+                    for child, reference in CHILDREN["Case"].values():
+                        store = getattr(self, STORES[child])
+                        for child_id in [i for i, r in store.items() if r.get(reference) == record["Id"]]:
+                            del store[child_id]
                 return 204, None
         if first is not None and second is not None:
             if method == "PATCH":
@@ -999,6 +1031,7 @@ class FakeSalesforce:
         record.update(clean)
         self._derive(sobject, record)
         getattr(self, STORES[sobject])[record_id] = record
+        self._inserted.append((sobject, record_id))
         return record_id
 
     def _update(self, sobject: str, record_id: str, values: dict) -> None:
@@ -1056,8 +1089,9 @@ class FakeSalesforce:
         if not text:
             refuse(400, "MALFORMED_QUERY", "A query string has to be specified")
         try:
+            schema = salesforce_setup.SetupSchema(self.apex, salesforce_setup.DATA_OBJECTS, base=_Schema(self))
             return 200, soql.run(
-                text, _Schema(self), to_18, lambda sobject, rid: f"/services/data/v{version}/sobjects/{sobject}/{rid}"
+                text, schema, to_18, lambda sobject, rid: f"/services/data/v{version}/sobjects/{sobject}/{rid}"
             )
         except soql.SoqlError as error:
             return 400, [{"message": error.message, "errorCode": error.error_code}]

@@ -10,7 +10,9 @@
    Salesforce drops an attribute whose name the form lacks without a word, and names are
    case-sensitive, so a missing one is a warning with the fix.
 
-Each check says what it found and, when it did not pass, what to change, in the admin's words.
+Each check says what it found and, when it did not pass, what to change, in the admin's words,
+and names its :class:`Cause` when it can tell which setting is wrong: the Troubleshooting page
+(``webapp.diagnostics.salesforce_messaging``) runs the same checks and gives each cause its own fix.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from enum import StrEnum
 
 from webapp.models import Integration
 from webapp.salesforce.errors import remote_text
+from webapp.salesforce.messaging import keys
 from webapp.salesforce.messaging.client import (
     MessagingAuthRejected,
     MessagingError,
@@ -47,18 +50,34 @@ class Outcome(StrEnum):
     SKIP = "skip"
 
 
+class Cause(StrEnum):
+    """Which setting a failed check points at. Salesforce publishes no catalogue of MIAW errors,
+    so a cause read from its message is a best guess by its words; none means "any of them"."""
+
+    HOST = "host"  # the messaging host is wrong, or did not answer
+    ORG_ID = "org_id"
+    DEPLOYMENT = "deployment"  # the ES Developer Name, or a deployment that is not published
+    SAVED_KEYS = "saved_keys"  # the saved keys do not load, or are not one pair
+    KEY_PAIR = "key_pair"  # the key uploaded under the Auth Key ID is another pair's
+    KEY_NOT_UPLOADED = "key_not_uploaded"  # no key under the Auth Key ID in the keyset
+    ISSUER = "issuer"
+    NOT_VERIFIED = "not_verified"  # Salesforce answered with an anonymous end user
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
     outcome: Outcome
     found: str
     fix: str | None = None
+    cause: Cause | None = None
+    details: tuple[str, ...] = ()  # one line per thing found (each routing attribute the form lacks)
 
 
 def connection_checks(integration: Integration | None) -> list[Check]:
     settings = live_messaging_of(integration)
     client = client_for(integration)
-    deployment, grant = _deployment_check(client, settings)
+    deployment, grant = deployment_check(client, settings)
     if grant is None:
         after = "Skipped until Salesforce gives an access token for the deployment (the check above)."
         return [
@@ -66,10 +85,11 @@ def connection_checks(integration: Integration | None) -> list[Check]:
             Check("Customer verification", Outcome.SKIP, after),
             Check("Routing attributes", Outcome.SKIP, after),
         ]
-    return [deployment, _verification_check(client, settings, integration), _routing_check(settings, grant)]
+    return [deployment, verification_check(client, settings, integration), routing_check(settings, grant)]
 
 
-def _deployment_check(client, settings: LiveMessagingSettings) -> tuple[Check, TokenGrant | None]:
+def deployment_check(client, settings: LiveMessagingSettings) -> tuple[Check, TokenGrant | None]:
+    """An anonymous access token: the host, the Org ID and the ES Developer Name; with the grant."""
     name = "Messaging host and deployment"
     try:
         grant = client.unauthenticated_token()
@@ -80,6 +100,7 @@ def _deployment_check(client, settings: LiveMessagingSettings) -> tuple[Check, T
             str(exc),
             f"Check the Instance URL: Switchboard calls {settings.scrt_url}, the messaging host derived from it. "
             "Use your My Domain URL or the scrt2URL of the deployment's Code Snippet, then try again.",
+            Cause.HOST,
         ), None
     except MessagingError as exc:
         if exc.status == 404:
@@ -87,13 +108,15 @@ def _deployment_check(client, settings: LiveMessagingSettings) -> tuple[Check, T
                 f"{settings.scrt_url} has no Messaging API: check the Instance URL. Use your My Domain URL or the "
                 "scrt2URL of the deployment's Code Snippet."
             )
+            cause = Cause.HOST
         else:
             fix = (
                 f"Check the Org ID ({settings.org_id}) and the ES Developer Name ({settings.es_developer_name}): "
                 "both as in the deployment's Code Snippet, the name with the same upper and lower case. The "
                 "deployment must be published (Setup → Embedded Service Deployments → Publish)."
             )
-        return Check(name, Outcome.FAIL, str(exc), fix), None
+            cause = deployment_cause(str(exc))
+        return Check(name, Outcome.FAIL, str(exc), fix, cause), None
     found = (
         f"Salesforce gave an access token for deployment {settings.es_developer_name} of org {settings.org_id} "
         f"at {settings.scrt_url}."
@@ -101,7 +124,41 @@ def _deployment_check(client, settings: LiveMessagingSettings) -> tuple[Check, T
     return Check(name, Outcome.PASS, found), grant
 
 
-def _verification_check(client, settings: LiveMessagingSettings, integration: Integration) -> Check:
+def deployment_cause(said: str) -> Cause | None:
+    """Which of the deployment's fields Salesforce's refusal names, by its words."""
+    words = said.lower().replace(" ", "")
+    if "orgid" in words or "organizationid" in words:
+        return Cause.ORG_ID
+    if "esdevelopername" in words or "deployment" in words:
+        return Cause.DEPLOYMENT
+    return None
+
+
+def verification_cause(said: str) -> Cause | None:
+    """Which part of customer verification Salesforce's refusal of an identity token names."""
+    words = said.lower()
+    if "kid" in words or "no key" in words:
+        return Cause.KEY_NOT_UPLOADED
+    if "issuer" in words or "iss " in words:
+        return Cause.ISSUER
+    if "signature" in words:
+        return Cause.KEY_PAIR
+    return None
+
+
+def key_pair_problem(settings: LiveMessagingSettings, private_key_pem: str | None) -> str | None:
+    """What is wrong with the saved keys themselves (found here, before asking Salesforce)."""
+    try:
+        private_key = keys.load_private_key(private_key_pem or "")
+        public_key = keys.load_public_key(settings.public_key_pem or "")
+        keys.check_pair(private_key, public_key)
+    except keys.KeyProblem as exc:
+        return str(exc)
+    return None
+
+
+def verification_check(client, settings: LiveMessagingSettings, integration: Integration) -> Check:
+    """A verified access token for a test customer, signed with the saved keys."""
     name = "Customer verification"
     if not verifies_customers(integration):
         return Check(
@@ -116,16 +173,22 @@ def _verification_check(client, settings: LiveMessagingSettings, integration: In
         f"Issuer is exactly {settings.issuer}; then, in Messaging Settings, turn on user verification for the "
         "deployment's channel with that keyset."
     )
+    private_key_pem = integration.credential(PRIVATE_KEY)
+    problem = key_pair_problem(settings, private_key_pem)
+    if problem:
+        found = f"The saved keys cannot sign Switchboard's identity tokens: {problem}"
+        again = "Generate a key pair again, save it and upload its JWK in Salesforce."
+        return Check(name, Outcome.FAIL, found, again, Cause.SAVED_KEYS)
     try:
-        token = identity_token(settings, integration.credential(PRIVATE_KEY), TEST_SUBJECT)
+        token = identity_token(settings, private_key_pem, TEST_SUBJECT)
         grant = client.authenticated_token(token)
     except MessagingAuthRejected as exc:
         if exc.anonymous:
             found = "Salesforce answered with an anonymous customer: it did not accept Switchboard's identity token."
-            return Check(name, Outcome.FAIL, found, fix)
-        return Check(name, Outcome.FAIL, str(exc), fix)
+            return Check(name, Outcome.FAIL, found, fix, Cause.NOT_VERIFIED)
+        return Check(name, Outcome.FAIL, str(exc), fix, verification_cause(str(exc)))
     except MessagingError as exc:
-        return Check(name, Outcome.FAIL, str(exc), fix)
+        return Check(name, Outcome.FAIL, str(exc), fix, verification_cause(str(exc)))
     return Check(
         name,
         Outcome.PASS,
@@ -134,7 +197,8 @@ def _verification_check(client, settings: LiveMessagingSettings, integration: In
     )
 
 
-def _routing_check(settings: LiveMessagingSettings, grant: TokenGrant) -> Check:
+def routing_check(settings: LiveMessagingSettings, grant: TokenGrant) -> Check:
+    """The routing attributes Switchboard sends against the deployment's pre-chat fields."""
     name = "Routing attributes"
     fields = [remote_text(field, 80) for field in grant.form_field_names[:50]]  # Salesforce's words, bounded
     wanted = settings.attribute_names()
@@ -149,10 +213,11 @@ def _routing_check(settings: LiveMessagingSettings, grant: TokenGrant) -> Check:
         hint = f" (the form has {near}: names are case-sensitive)" if near else ""
         lines.append(f"{attribute} ({ROUTING_ROLE_PURPOSES[role]}){hint}")
     found = f"Salesforce will drop {'; '.join(lines)}. The deployment's pre-chat fields: {listed}."
+    details = tuple(f"Missing from the pre-chat form: {line}" for line in lines)
     fix = (
         "Add a hidden pre-chat field with each missing name to the deployment's pre-chat form (Setup → Embedded "
         "Service Deployments → your deployment → Pre-Chat), map it in Messaging Settings → your channel → "
         "Parameter Mapping, and publish the deployment. Or change the name here to one the form has, or clear it "
         "so that it is not sent."
     )
-    return Check(name, Outcome.WARN, found, fix)
+    return Check(name, Outcome.WARN, found, fix, details=details)

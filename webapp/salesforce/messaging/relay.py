@@ -288,6 +288,10 @@ class Relay:
         except Exception:  # the database is away: the streams go on, the next beat tries again
             log.exception("relay %s could not renew its leases", self.owner)
             return
+        try:
+            await self.call(streams.announce, self.owner, len(held), self.lease_seconds)
+        except Exception:  # Redis is away: /healthz misses this relay until it is back
+            log.warning("relay %s could not announce itself in Redis", self.owner)
         for row_id in [row_id for row_id in self.streams if row_id not in held]:
             self.streams.pop(row_id).stop()
         for row_id, stream in list(self.streams.items()):

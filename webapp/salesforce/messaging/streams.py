@@ -18,11 +18,13 @@ commits before it returns.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 
+from webapp import redis_server
 from webapp.db import db
 from webapp.models import utcnow
 from webapp.models.messaging import MessagingConversation, MessagingStatus
@@ -205,3 +207,27 @@ def release(owner: str, ids: set[int] | list[int] | None = None) -> int:
     ).rowcount
     db.session.commit()
     return released
+
+
+# Each running relay says it is up here (with how many streams it holds), for /healthz; the key
+# runs out a lease after the relay stops beating.
+RELAY_KEY_PREFIX = "switchboard:relays:"
+
+
+def announce(owner: str, holding: int, seconds: float) -> None:
+    redis_server.connection().set(f"{RELAY_KEY_PREFIX}{owner}", holding, ex=max(1, math.ceil(seconds)))
+
+
+def running_relays() -> dict[str, int]:
+    """The relays that beat within their lease, and the streams each holds."""
+    connection = redis_server.connection()
+    keys = sorted(connection.scan_iter(match=f"{RELAY_KEY_PREFIX}*", count=500))
+    if not keys:
+        return {}
+    values = connection.mget(keys)
+    prefix = len(RELAY_KEY_PREFIX)
+    return {
+        (key.decode() if isinstance(key, bytes) else key)[prefix:]: int(value)
+        for key, value in zip(keys, values, strict=True)
+        if value is not None
+    }
