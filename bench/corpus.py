@@ -87,3 +87,33 @@ def questions(count: int, seed: int = 11) -> list[str]:
         rng.choice(forms).format(a=rng.choice(ACTIONS), t=rng.choice(TOPICS), u=rng.choice(TOPICS))
         for _ in range(count)
     ]
+
+
+def store(organization_id: int, source_id: int, count: int, prefix: str = "b", batch: int = 2000) -> None:
+    """Insert ``count`` generated articles into a source, ``batch`` rows a statement (the
+    database's full-text triggers index them; their passages are embedded by a reindex)."""
+    from sqlalchemy import insert
+
+    from webapp.db import db
+    from webapp.models import KnowledgeArticle
+
+    rows = []
+    for n, (title, body) in enumerate(articles(count)):
+        rows.append(
+            {
+                "organization_id": organization_id,
+                "source_id": source_id,
+                "external_id": f"{prefix}{n}",
+                "locale": "en",
+                "title": title,
+                "body": body,
+                "visibility": "public",
+                "hidden": False,
+            }
+        )
+        if len(rows) == batch:
+            db.session.execute(insert(KnowledgeArticle), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(KnowledgeArticle), rows)
+    db.session.commit()

@@ -21,25 +21,42 @@ function helpCenterList(centers) {
   return list;
 }
 
-async function loadHelpCenters(form) {
+// Clicking "Load Help Centers" always answers; a key field merely left empty stays quiet.
+async function loadHelpCenters(form, { clicked = false } = {}) {
   const target = form.querySelector('[data-field="help-centers"]');
   const error = form.querySelector('[data-field="help-centers-error"]');
+  const showError = (message) => {
+    error.textContent = message;
+    error.hidden = false;
+  };
   const data = new FormData();
   const token = form.querySelector('[name="api_token"]');
   const reuse = form.querySelector('[name="use_ticketing_token"]');
-  data.append("api_token", token ? token.value : "");
+  data.append("api_token", token ? token.value.trim() : "");
   if (reuse && reuse.checked) data.append("use_ticketing_token", "y");
-  if (!data.get("api_token") && !data.get("use_ticketing_token")) return;
+  if (!data.get("api_token") && !data.get("use_ticketing_token")) {
+    if (clicked) {
+      showError(form.dataset.keyNeeded || "Enter an API key first.");
+      if (token) token.focus();
+    }
+    return;
+  }
   target.textContent = "Loading Help Centers…";
   error.hidden = true;
-  const response = await fetch(form.dataset.helpCentersUrl, {
-    method: "POST", body: data, headers: { "X-CSRFToken": csrfToken() }, credentials: "same-origin",
-  });
+  let response;
+  try {
+    response = await fetch(form.dataset.helpCentersUrl, {
+      method: "POST", body: data, headers: { "X-CSRFToken": csrfToken() }, credentials: "same-origin",
+    });
+  } catch (_err) {
+    target.textContent = "";
+    showError("Failed to load Help Centers: Switchboard could not be reached. Check the connection and try again.");
+    return;
+  }
   const body = await response.json().catch(() => ({ error: "Failed to load Help Centers: unexpected answer." }));
   target.textContent = "";
   if (!response.ok || body.error) {
-    error.textContent = body.error || "Failed to load Help Centers.";
-    error.hidden = false;
+    showError(body.error || "Failed to load Help Centers.");
     return;
   }
   if (body.help_centers.length === 0) {
@@ -56,7 +73,7 @@ function setAll(form, checked) {
 function wireAddForm() {
   const form = document.querySelector("form[data-help-centers-url]");
   if (!form) return;
-  form.querySelector('[data-action="load-help-centers"]').addEventListener("click", () => loadHelpCenters(form));
+  form.querySelector('[data-action="load-help-centers"]').addEventListener("click", () => loadHelpCenters(form, { clicked: true }));
   form.querySelector('[data-action="select-all"]').addEventListener("click", () => setAll(form, true));
   form.querySelector('[data-action="deselect-all"]').addEventListener("click", () => setAll(form, false));
   const token = form.querySelector('[name="api_token"]');

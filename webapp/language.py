@@ -21,7 +21,17 @@ STOPWORDS = frozenset(
     "a an and are as at be but by can could do does for from has have how i if in is it me my "
     "of on or our please so that the their them there this to was we what when where which who "
     "why will with would you your hi hello thanks thank want need tell know get like just also still "
-    "help hey dear regards".split()
+    "help hey dear regards "
+    # the rest of English's function words, and what "\w+" leaves of "doesn't" and the like
+    "am been being did had were not no any all some about into then than too very its his her "
+    "they he she us doesn don didn isn aren wasn weren hasn haven hadn won wouldn couldn shouldn ll ve re "
+    # French, German and Spanish function words none of which is an English word that matters
+    "le la les de des du un une et est je mon ma mes ce cette ces se sur pour par que qui au aux "
+    "il elle nous vous ne pas avec dans comment quand quel quelle quels quelles combien vais suis "
+    "ai as en ou où chez avoir être faut bonjour merci "
+    "hallo danke hola gracias "
+    "der das und ist ich mein meine ein eine nicht wie wann wo mit für auf dem des zu bitte "
+    "el los las del mi mis una por para con cómo cuándo dónde qué lo es muy".split()
 )
 
 

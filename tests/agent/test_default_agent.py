@@ -2,12 +2,16 @@
 topics, requests for a person and frustration in several languages, unproductive
 conversations, confirmations, and answers from knowledge."""
 
+from dataclasses import replace
+
 import pytest
 
-from webapp.agent import AgentContext, Handoff, Reply, Resolve
+from webapp.agent import AgentContext, Draft, Handoff, Reply, Resolve, default
+from webapp.agent.confidence import AnswerPolicy
 from webapp.agent.default import DefaultAgent
 from webapp.agent.policy import PRESETS, HandoffPolicy, policy_for
 from webapp.knowledge import sources
+from webapp.knowledge.retrieval import Candidate
 from webapp.models import AgentSettings, Channel, HandoffMode
 
 
@@ -183,10 +187,76 @@ def test_a_message_merely_near_a_topic_is_answered(org):
 
 @pytest.mark.parametrize(
     "message",
-    ["That solved it, thanks!", "It works now", "Problem solved", "Ça marche, merci", "Es funktioniert", "Ya funciona"],
+    [
+        "That solved it, thanks!",
+        "It works now",
+        "Problem solved",
+        "Ça marche, merci",
+        "Es funktioniert",
+        "Ya funciona",
+        "No further questions, all clear",
+        "Pas d'autres questions, vous pouvez fermer",
+        "Keine weiteren Fragen, danke",
+    ],
 )
 def test_resolves_when_the_customer_confirms(org, message):
     assert isinstance(decide(org, message).decision, Resolve)
+
+
+def test_misspelt_words_are_put_right_before_the_knowledge_is_searched(org):
+    result = decide(org, "how many busines days before my ordres ship")
+    assert kind(result) == "reply" and "two business days" in result.decision.text
+    assert result.tool_calls[0].input["corrected"] == {"busines": "business", "ordres": "orders"}
+    assert "corrected" not in decide(org, "How long does shipping take?").tool_calls[0].input
+
+
+def test_what_a_customer_asks_instead_of_something_is_not_answered_by_the_article_about_it(org):
+    """ "Can I pick it up instead of having it shipped" is not answered by the shipping times."""
+    assert kind(decide(org, "How long does shipping take?")) == "reply"
+    result = decide(org, "Can I collect the order from your shop instead of shipping it?")
+    assert kind(result) != "reply"
+    assert "shipping" not in result.tool_calls[0].input["query"]
+
+
+def test_a_message_asking_two_things_gets_both_answers_when_each_is_sure(org):
+    result = decide(org, "How many business days until my order ships? And how do I reset my password?")
+    assert kind(result) == "reply"
+    assert [s["title"] for s in result.decision.sources] == ["Shipping times", "Password reset"]
+    assert "two business days" in result.decision.text and "Forgot password" in result.decision.text
+    assert "https://help.acme.test/ship" in result.decision.text  # the public one keeps its link
+    assert [c.input["query"] for c in result.tool_calls] == [
+        "How many business days until my order ships?",
+        "how do I reset my password?",
+    ]
+    assert result.reasoning.startswith("The message asks 2 things, each answered on its own")
+    two = "How many business days until my order ships? And how do I reset my password?"
+    sms = decide(org, two, channel=Channel.SMS)
+    assert "http" not in sms.decision.text and len(sms.decision.text) <= default.SMS_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        ("How long does shipping take?", ["How long does shipping take?"]),
+        (
+            "Two things: how do I update my card, and where do I download my invoice?",
+            ["Two things: how do I update my card", "where do I download my invoice?"],
+        ),
+        ("Can I cancel my subscription and get a refund?", ["Can I cancel my subscription and get a refund?"]),
+        ("Comment changer ma carte ? Et où est ma facture ?", ["Comment changer ma carte ?", "où est ma facture ?"]),
+        ("Thanks. Where is my parcel?", ["Where is my parcel?"]),  # too short to search alone
+    ],
+)
+def test_the_questions_of_a_message(message, parts):
+    from webapp.agent import signals
+
+    assert signals.questions(message) == parts
+
+
+def test_french_function_words_do_not_count_as_key_words_of_a_question(org):
+    result = decide(org, "Sous combien de jours ma commande est-elle expédiée ?")
+    assert kind(result) == "reply" and result.decision.sources[0]["title"] == "Délais de livraison"
+    assert "de" not in default.search.terms("Sous combien de jours ma commande est-elle expédiée ?")
 
 
 def test_answers_from_knowledge_written_for_each_channel(org):
@@ -227,3 +297,144 @@ def test_every_handoff_has_a_summary_and_a_sentiment(org):
 
 def test_the_default_policy_is_quick_handoff():
     assert policy_for(None) == PRESETS[1] == HandoffPolicy()
+
+
+# -- right or silent: reply, draft or handoff by confidence -----------------------------------
+
+
+def _candidate(title, passage, *, similarity, fts_rank=1, fused=0.03, url="https://help.acme.test/x"):
+    return Candidate(
+        article_id=1,
+        title=title,
+        url=url,
+        locale="en",
+        visibility="public",
+        passage=passage,
+        fts_rank=fts_rank,
+        similarity=similarity,
+        example_similarity=0.0,
+        fused=fused,
+    )
+
+
+@pytest.fixture
+def candidates(monkeypatch):
+    """``candidates([...])`` makes retrieval return those, best first."""
+    found = []
+    from webapp.knowledge import retrieval
+
+    monkeypatch.setattr(retrieval, "retrieve", lambda organization_id, question, **options: list(found))
+    return lambda items: found.extend(items)
+
+
+def decide_with(org, message, answer_policy=None, policy=PRESETS[1], channel=Channel.EMAIL):
+    context = AgentContext(
+        org.id,
+        channel,
+        "Grace",
+        message,
+        [("customer", message)],
+        policy,
+        (),
+        answer_policy or AnswerPolicy(),
+    )
+    return DefaultAgent().decide(context)
+
+
+REFUNDS = "Refunds are issued to the original payment method within 14 days after we receive your return."
+
+
+def test_a_sure_answer_is_sent_from_the_best_passage_with_the_scores(org, candidates):
+    candidates(
+        [
+            _candidate("Refund policy", REFUNDS, similarity=0.72),
+            _candidate("Returning an item", "You can return any unused item within 30 days.", similarity=0.4),
+        ]
+    )
+    result = decide_with(org, "When will my refund be issued?")
+    assert isinstance(result.decision, Reply)
+    assert result.decision.text.startswith(REFUNDS) and result.decision.sources[0]["title"] == "Refund policy"
+    for words in ("confidence", "reply at 0.55", "key words covered", "similarity 0.72", "margin over the next"):
+        assert words in result.reasoning
+    [call] = result.tool_calls
+    assert call.output[0]["similarity"] == 0.72 and call.output[0]["fts_rank"] == 1
+
+
+def test_an_unsure_answer_is_drafted_with_a_handoff(org, candidates):
+    candidates(
+        [
+            _candidate("Refund policy", REFUNDS, similarity=0.45, fts_rank=None),
+            _candidate("Returning an item", "You can return any unused item within 30 days.", similarity=0.4),
+        ]
+    )
+    result = decide_with(org, "how do i get my money back", AnswerPolicy(reply_at=0.6, draft_at=0.1))
+    assert isinstance(result.decision, Draft)
+    assert result.decision.reply.text.startswith(REFUNDS)
+    assert result.decision.handoff.reason == "unsure answer" and "Grace asked" in result.decision.handoff.summary
+    assert "drafted for a teammate" in result.reasoning and "draft at 0.10" in result.reasoning
+
+
+def test_without_drafts_an_unsure_answer_is_handed_off_as_missing_knowledge(org, candidates):
+    candidates([_candidate("Refund policy", REFUNDS, similarity=0.45, fts_rank=None)])
+    result = decide_with(org, "how do i get my money back", AnswerPolicy(reply_at=0.9, draft_at=0.1, drafts=False))
+    assert isinstance(result.decision, Handoff) and result.decision.reason == "missing knowledge"
+    assert "surely enough" in result.reasoning and "drafts off" in result.reasoning
+
+
+def test_with_handoff_off_an_unsure_answer_is_neither_sent_nor_drafted(org, candidates):
+    candidates([_candidate("Refund policy", REFUNDS, similarity=0.45, fts_rank=None)])
+    result = decide_with(org, "how do i get my money back", AnswerPolicy(reply_at=0.9, draft_at=0.1), PRESETS[0])
+    assert isinstance(result.decision, Reply) and "don't have information" in result.decision.text
+
+
+def test_a_sure_answer_is_only_drafted_when_the_customer_says_the_last_one_did_not_help(org, candidates):
+    candidates([_candidate("Refund policy", REFUNDS, similarity=0.72)])
+    first = "When will my refund be issued?"
+    assert isinstance(decide_with(org, first).decision, Reply)
+
+    followup = "Thanks, but it has been three weeks and there is still no refund on my card."
+    context = AgentContext(
+        org.id,
+        Channel.EMAIL,
+        "Grace",
+        followup,
+        [("customer", first), ("ai", REFUNDS), ("customer", followup)],
+        PRESETS[1],
+    )
+    result = DefaultAgent().decide(context)
+    assert isinstance(result.decision, Draft) and result.decision.reply.text.startswith(REFUNDS)
+    assert result.decision.handoff.reason == "unproductive conversation"
+    assert "did not solve it" in result.reasoning and "drafted for a teammate" in result.reasoning
+    assert "not surely enough" not in result.reasoning
+
+    without_drafts = AgentContext(
+        org.id, Channel.EMAIL, "Grace", followup, context.transcript, PRESETS[1], (), AnswerPolicy(drafts=False)
+    )
+    result = DefaultAgent().decide(without_drafts)
+    assert isinstance(result.decision, Handoff) and result.decision.reason == "unproductive conversation"
+    assert "did not solve it" in result.reasoning
+
+
+@pytest.mark.parametrize("level", [PRESETS[0], replace(PRESETS[1], on_unproductive=False)])
+def test_where_the_level_does_not_hand_off_unproductive_conversations_the_ai_answers(org, candidates, level):
+    candidates([_candidate("Refund policy", REFUNDS, similarity=0.72)])
+    first, followup = "When will my refund be issued?", "Thanks, but there is still no refund on my card."
+    transcript = [("customer", first), ("ai", REFUNDS), ("customer", followup)]
+    result = DefaultAgent().decide(AgentContext(org.id, Channel.EMAIL, "Grace", followup, transcript, level))
+    assert isinstance(result.decision, Reply)
+
+
+def test_the_same_words_opening_a_conversation_are_answered(org, candidates):
+    candidates([_candidate("Refund policy", REFUNDS, similarity=0.72)])
+    message = "Thanks, but it has been three weeks and there is still no refund on my card."
+    assert isinstance(decide_with(org, message).decision, Reply)  # nothing was suggested yet
+
+
+def test_nothing_found_is_missing_knowledge(org, candidates):
+    result = decide_with(org, "Can I bring my llama?")
+    assert isinstance(result.decision, Handoff) and "No article in the knowledge covers" in result.reasoning
+
+
+def test_the_real_retrieval_answers_and_holds_back(org):
+    assert kind(decide_with(org, "How long does shipping take?")) == "reply"
+    assert kind(decide_with(org, "What is the capital of Australia?")) == "handoff"

@@ -80,7 +80,7 @@ def test_saving_advanced_switches(admin):
     ],
 )
 def test_bad_values_are_form_errors_and_nothing_is_saved(admin, field, value, message):
-    response = _post(admin, **{**FORM, field: value})
+    response = _post(admin, **{**FORM, "mode": "advanced", field: value})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert _settings().forbidden_topics == ""
 
@@ -162,7 +162,9 @@ def test_a_refusal_by_the_domain_is_shown_at_the_top_of_the_form_and_keeps_what_
     response = _post(admin, **{**FORM, "message_open": "Typed by the admin."})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert 'role="alert">Not saved: those office hours no longer exist.' in page
+    summary = page.split("data-error-summary>", 1)[1].split("</div>", 1)[0]
+    assert "<li>Not saved: those office hours no longer exist.</li>" in summary
+    assert page.index("data-error-summary") < page.index('name="mode"')  # above every field
     assert "Typed by the admin." in page
 
 
@@ -193,3 +195,82 @@ def test_the_domain_refuses_a_destination_for_a_channel_it_cannot_take(owner):
             office_hours_id=None,
             destination_keys={"email": "salesforce_live_messaging"},
         )
+
+
+def _summary(page: str) -> str:
+    return page.split("data-error-summary>", 1)[1].split("</div>", 1)[0]
+
+
+def test_an_invalid_save_lists_every_error_at_the_top_linked_to_its_field_and_keeps_what_was_typed(admin):
+    response = _post(
+        admin,
+        **{
+            **FORM,
+            "mode": "advanced",
+            "adv_unproductive_after": "0",
+            "message_open": "",
+            "message_closed": "Typed closing message, kept.",
+            "forbidden_topics": "typed topic, kept",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    summary = _summary(page)
+    assert '<a href="#message_open">Message at handoff, inside office hours</a>: This field is required.' in summary
+    assert '<a href="#adv_unproductive_after">' in summary and "Number must be between 1 and 20" in summary
+    assert page.index("data-error-summary") < page.index('name="mode"')
+    assert 'role="alert" tabindex="-1"' in page  # app.js focuses it on load
+    assert "Typed closing message, kept." in page and "typed topic, kept" in page
+    assert 'checked id="mode-1"' in page  # Advanced, as chosen
+    assert _settings().forbidden_topics == ""
+
+
+def test_a_valid_page_has_no_error_summary(admin):
+    assert "data-error-summary" not in admin.get(PAGE).get_data(as_text=True)
+
+
+def test_bad_office_hours_are_summed_up_at_the_top_of_their_form(admin):
+    response = _post(admin, f"{PAGE}/office-hours", name="Paris", timezone="Mars/Olympus", shifts="monday 09:00-17:00")
+    summary = _summary(response.get_data(as_text=True))
+    assert "Office hours not added" in summary and '<a href="#timezone">Time zone</a>' in summary
+
+
+ADVANCED = {"mode": "advanced", "adv_on_request": "y", "adv_unproductive_after": "7"}
+
+
+def test_a_preset_keeps_the_saved_advanced_switches_whatever_is_sent(admin):
+    """The page disables the switches while a preset is chosen, so nothing of them arrives; without
+    JavaScript they arrive as left. Either way the preset sets them and the saved ones stay."""
+    assert _post(admin, **{**FORM, **ADVANCED}).status_code == 302
+    saved = dict(_settings().advanced)
+    assert saved == {
+        "enabled": False,
+        "on_frustration": False,
+        "on_unproductive": False,
+        "unproductive_after": 7,
+        "on_request": True,
+    }
+    sent_by_a_browser = {k: v for k, v in FORM.items() if not k.startswith("adv_")}
+    assert _post(admin, **{**sent_by_a_browser, "mode": "preset", "level": "3"}).status_code == 302
+    assert _settings().handoff_level == 3 and _settings().advanced == saved
+
+    without_javascript = {**FORM, "mode": "preset", "adv_enabled": "y", "adv_unproductive_after": "0"}
+    assert _post(admin, **without_javascript).status_code == 302
+    assert _settings().handoff_mode == HandoffMode.PRESET and _settings().advanced == saved
+
+
+def test_a_refused_preset_form_shows_the_saved_switches_not_blanks(admin):
+    _post(admin, **{**FORM, **ADVANCED})
+    sent = {k: v for k, v in FORM.items() if not k.startswith("adv_")}
+    page = _post(admin, **{**sent, "mode": "preset", "message_open": ""}).get_data(as_text=True)
+    assert 'id="adv_unproductive_after"' in page and 'value="7"' in page
+    assert "adv_unproductive_after" not in _summary(page)
+
+
+def test_the_page_says_the_preset_sets_the_switches(admin):
+    page = admin.get(PAGE).get_data(as_text=True)
+    note = page.split("data-preset-note", 1)[1].split("</p>", 1)[0]
+    assert "hidden" not in note.split(">", 1)[0] and "The preset level sets these" in note
+    _post(admin, **{**FORM, **ADVANCED})
+    page = admin.get(PAGE).get_data(as_text=True)
+    assert "data-preset-note hidden" in page

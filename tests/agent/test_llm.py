@@ -253,6 +253,27 @@ def test_settings_ai_refuses_bad_input(client, logged_in_owner, data, message):
     assert response.status_code == 400 and message in response.get_data(as_text=True)
 
 
+def test_a_refused_provider_form_is_summed_up_at_its_top_and_keeps_what_was_typed(client, logged_in_owner):
+    response = client.post(
+        "/settings/ai",
+        data={
+            "base_url": "ftp://x",
+            "model": "typed-model",
+            "api_key": "sk-typed-not-saved",
+            "csrf_token": csrf_token(client, "/settings/ai"),
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    summary = page.split("data-error-summary>", 1)[1].split("</div>", 1)[0]
+    assert '<a href="#base_url">Base URL</a>: Enter a full https:// address.' in summary
+    assert page.index("data-error-summary") < page.index('name="base_url"')
+    assert 'value="ftp://x"' in page and 'value="typed-model"' in page
+    # The key typed with the refused form stays in its (masked) field; nothing was saved.
+    assert 'type="password" value="sk-typed-not-saved"' in page
+    assert "API key: not set" in page
+
+
 # -- where the key goes ------------------------------------------------------------------------
 
 

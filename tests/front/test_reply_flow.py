@@ -279,7 +279,8 @@ def test_archive_is_skipped_when_a_human_took_the_conversation(deliver, fake_fro
     assert fake_front.conversations["cnv_1"]["status"] != "archived"
     assert fake_front.calls_to("PATCH", "/conversations/") == []
     skipped = next(e for e in _session().events if e.kind == EventKind.ARCHIVE_SKIPPED)
-    assert skipped.payload["reason"] == "archive skipped: reassigned to Bob Builder"
+    assert skipped.payload["reason"] == "Archive skipped: a teammate, Bob Builder, took the conversation."
+    assert skipped.payload["teammate"] == "Bob Builder"
 
 
 def test_a_merged_conversation_is_followed_to_the_surviving_one(deliver, fake_front, process, reply):

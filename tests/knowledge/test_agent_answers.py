@@ -35,7 +35,7 @@ def test_the_agent_answers_from_a_synced_article_with_its_link(source, help_cent
     page = client.get(f"/inbox/{session.id}").get_data(as_text=True)
     assert (
         "search_knowledge" in page
-        and "“Shipping times” covers the question" in page
+        and "“Shipping times” answers the question" in page
         and "Decision: <strong>reply</strong>" in page
     )
 

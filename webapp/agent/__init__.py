@@ -1,7 +1,8 @@
 """The agent: given a session and the customer's latest message, decide what to do.
 
-A decision is structured data (reply, handoff or resolve), never a marker inside reply text,
-so a changed prompt cannot turn a handoff into a message the customer sees.
+A decision is structured data (reply, handoff, resolve, or a draft for a teammate with a
+handoff), never a marker inside reply text, so a changed prompt cannot turn a handoff into a
+message the customer sees.
 """
 
 from webapp.agent import destinations
@@ -9,6 +10,7 @@ from webapp.agent.base import (
     Agent,
     AgentContext,
     AgentResult,
+    Draft,
     Handoff,
     Reply,
     Resolve,
@@ -22,6 +24,7 @@ __all__ = [
     "Agent",
     "AgentContext",
     "AgentResult",
+    "Draft",
     "Handoff",
     "Reply",
     "Resolve",

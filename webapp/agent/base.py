@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from webapp.agent.confidence import AnswerPolicy
 from webapp.agent.policy import HandoffPolicy
 from webapp.models import Channel
 
@@ -30,7 +31,19 @@ class Resolve:
     kind = "resolve"
 
 
-Decision = Reply | Handoff | Resolve
+@dataclass(frozen=True)
+class Draft:
+    """An answer the agent is not sure enough of to send: it is drafted in the conversation for
+    the teammate who takes over, and the conversation is handed off. The team gets a head start;
+    the customer never gets a guess."""
+
+    reply: Reply
+    handoff: Handoff
+
+    kind = "draft"
+
+
+Decision = Reply | Handoff | Resolve | Draft
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class AgentContext:
     transcript: list[tuple[str, str]]  # (role, text), oldest first: customer / ai / human; ends with `message`
     policy: HandoffPolicy = field(default_factory=HandoffPolicy)
     forbidden_topics: tuple[str, ...] = ()
+    answer_policy: AnswerPolicy = field(default_factory=AnswerPolicy)
 
     @property
     def earlier_customer_messages(self) -> list[str]:

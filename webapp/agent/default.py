@@ -3,8 +3,10 @@ its handoff settings.
 
 In order: a forbidden topic is handed off; a confirmed solution resolves; a request for a
 person, frustration or an unproductive conversation hand off as the handoff level says;
-otherwise the best-matching article answers, written for the channel and in the customer's
-language where the knowledge has it, and a question no article covers is handed off.
+otherwise the best-matching article's best passage answers, written for the channel and in the
+customer's language where the knowledge has it, when the agent is sure enough of it; less
+sure, the answer is drafted for a teammate and the conversation handed off; a question no
+article answers is handed off.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import functools
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from webapp.agent import signals
-from webapp.agent.base import AgentContext, AgentResult, Handoff, Reply, Resolve, ToolCall
-from webapp.db import db
+from webapp.agent import confidence, signals
+from webapp.agent.base import AgentContext, AgentResult, Draft, Handoff, Reply, Resolve, ToolCall
 from webapp.knowledge import search
-from webapp.language import base_language
-from webapp.models import Channel, KnowledgeArticle, Visibility
+from webapp.models import Channel, Visibility
 
 SMS_LIMIT = 300
+UNGROUNDED = "; it shares too few of the question's words, and too little of its meaning, to be sent"
+CANDIDATES = 5
 
 PHRASES = {
     "decline": {
@@ -50,23 +53,37 @@ def phrase(key: str, lang: str | None) -> str:
     return PHRASES[key].get(lang or "en", PHRASES[key]["en"])
 
 
-def covered_terms(query_terms: list[str], article: KnowledgeArticle) -> int:
-    """How many of the question's words the article contains, stem for stem in the article's
-    language ('shipping' meets 'ships')."""
-    lang = base_language(article.locale)
-    words = signals.stems(f"{article.title} {article.body}", lang)
-    return sum(1 for stem in signals.stems(" ".join(query_terms), lang) if stem in words)
+def knowledge():
+    """``webapp.knowledge.retrieval``, imported on the first answer because it loads the
+    embedding model."""
+    from webapp.knowledge import retrieval
+
+    return retrieval
 
 
-def is_on_topic(query_terms: list[str], article: KnowledgeArticle, needed: int) -> bool:
-    """Enough of the question's words, and either one in the title or two in the text: a
-    single shared word in the body ('account', 'send') is a coincidence, not an answer."""
-    covered = covered_terms(query_terms, article)
-    if covered < needed:
-        return False
-    lang = base_language(article.locale)
-    in_title = signals.stems(article.title, lang) & signals.stems(" ".join(query_terms), lang)
-    return bool(in_title) or covered >= 2
+def candidate_summary(candidate) -> dict:
+    """One candidate as the timeline's tool call shows it."""
+    return {
+        "title": candidate.title,
+        "article_id": candidate.article_id,
+        "locale": candidate.locale,
+        "fts_rank": candidate.fts_rank,
+        "similarity": round(candidate.similarity, 3),
+        "example_similarity": round(candidate.example_similarity, 3),
+        "fused": round(candidate.fused, 4),
+    }
+
+
+def scores_in_words(assessment: confidence.Assessment, policy: confidence.AnswerPolicy) -> str:
+    """The scores that decided, for the reasoning on the timeline."""
+    words = "found by its words" if assessment.found_by_words else "not found by its words"
+    drafts = f", draft at {policy.draft_at:.2f}" if policy.drafts else ", drafts off"
+    return (
+        f"confidence {assessment.confidence:.2f} (reply at {policy.reply_at:.2f}{drafts}); "
+        f"{assessment.covered} of {assessment.terms} key words covered, "
+        f"similarity {max(assessment.similarity, assessment.example_similarity):.2f}, "
+        f"margin over the next article {assessment.similarity_margin:.2f}, {words}"
+    )
 
 
 def written_for(channel: Channel, passage: str, link: str | None, lang: str | None) -> str:
@@ -84,6 +101,19 @@ def has_described_problem(context: AgentContext) -> bool:
     return sum(len(re.findall(r"\w+", t)) for t in texts) >= 8
 
 
+@dataclass(frozen=True)
+class Considered:
+    """One question's candidates, the confidence in the best, and the outcome it leads to."""
+
+    candidates: list
+    assessment: confidence.Assessment | None
+    policy: confidence.AnswerPolicy
+    outcome: str  # 'reply', 'draft' or 'handoff'
+    ungrounded: bool  # confident enough to reply, but the passage shares too little of the question
+    after_failure: bool  # confident enough to reply, but the customer says the last answer did not help
+    call: ToolCall
+
+
 class DefaultAgent:
     def decide(self, context: AgentContext) -> AgentResult:
         text, policy = context.message, context.policy
@@ -91,7 +121,7 @@ class DefaultAgent:
         # Detecting the language is the costliest step of a decision; it runs only when
         # something depends on it.
         lang = functools.cache(lambda: signals.language(text))
-        summary = self.summary(context, mood)
+        summary = self.summary(context)
 
         topic = (
             signals.forbidden_topic(text, list(context.forbidden_topics), lang()) if context.forbidden_topics else None
@@ -144,53 +174,141 @@ class DefaultAgent:
     def answer_from_knowledge(
         self, context: AgentContext, detect: Callable[[], str | None], summary: str, mood: str
     ) -> AgentResult:
+        """The best article's best passage, sent, drafted for a teammate or held back as the
+        confidence and the answer policy say (see ``webapp.agent.confidence``). A message asking
+        several things that no one article answers is answered part by part when every part has
+        a sure answer of its own."""
         question = signals.HUMAN_REQUEST.sub(" ", context.message)  # "a human to tell me X" asks X
-        started = time.monotonic()
-        locales = search.languages(context.organization_id)
+        question = signals.ALTERNATIVE.sub(" ", question)  # "X instead of Y" asks X
+        retrieval = knowledge()
+        version = retrieval.knowledge_version(context.organization_id)  # read once for every step below
+        question, corrected = retrieval.correct_spelling(context.organization_id, question, version)
+        locales = retrieval.languages(context.organization_id, version)
         # With the knowledge in one language the answer is in it whatever the customer wrote,
         # so the customer's language is not needed to choose.
         lang = detect() if len(locales) > 1 else next(iter(locales), None)
-        hits = search.search(context.organization_id, question, locale=lang, limit=5)
-        if lang:  # the customer's language first, where the knowledge has it
-            hits.sort(key=lambda hit: not hit.locale.lower().startswith(lang))
-        call = ToolCall(
-            name="search_knowledge",
-            input={"query": question[:500], "locale": lang},
-            output=[
-                {"title": h.title, "article_id": h.article_id, "locale": h.locale, "score": round(h.score, 3)}
-                for h in hits
-            ],
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
-        query_terms = search.terms(question)
-        needed = search.required_terms(len(query_terms))
-        for hit in hits:
-            article = db.session.get(KnowledgeArticle, hit.article_id)
-            if article is None or not is_on_topic(query_terms, article, needed):
-                continue
-            link = article.url if article.visibility == Visibility.PUBLIC else None
-            reply = Reply(
-                written_for(context.channel, hit.passage or article.body[:600], link, lang),
-                [{"title": article.title, "url": link}],
-            )
-            covered = covered_terms(query_terms, article)
-            reasoning = f"“{article.title}” covers the question ({covered} of {len(query_terms)} key words)."
-            return AgentResult(reply, reasoning, [call])
-        if not context.policy.enabled:
-            return AgentResult(
-                Reply(phrase("unknown", detect())),
-                "No article covers this; handoff is off, so the AI asks for more.",
-                [call],
-            )
+        whole = self.consider(context, question, lang, corrected, version)
+        questions = signals.questions(question) if whole.outcome != "reply" else []
+        if len(questions) > 1:
+            parts = []
+            for part in questions:  # until one has no sure answer
+                parts.append(self.consider(context, part, lang, {}, version))
+                if parts[-1].outcome != "reply":
+                    break
+            else:
+                return self.several_answers(context, parts, lang)
+        if whole.after_failure:  # sure of the answer, but the customer says it did not help
+            return self.after_failure(context, whole, lang, summary, mood)
+        if whole.assessment is None or whole.outcome == "handoff":
+            return self.missing_knowledge(context, detect, summary, mood, whole.call, whole.assessment, whole.policy)
+        best = whole.candidates[0]
+        reply = self.reply_from(context, [best], lang)
+        scores = scores_in_words(whole.assessment, whole.policy)
+        if whole.outcome == "reply":
+            return AgentResult(reply, f"“{best.title}” answers the question: {scores}.", [whole.call])
+        handoff = Handoff("unsure answer", summary, mood)
         return AgentResult(
-            Handoff("missing knowledge", summary, mood),
-            "No article in the knowledge covers this question, so a teammate should take it.",
-            [call],
+            Draft(reply, handoff),
+            f"“{best.title}” may answer the question, but not surely enough to send: {scores}"
+            f"{UNGROUNDED if whole.ungrounded else ''}. The answer is drafted for a teammate.",
+            [whole.call],
         )
 
+    def after_failure(
+        self, context: AgentContext, whole: Considered, lang: str | None, summary: str, mood: str
+    ) -> AgentResult:
+        """The customer says what was suggested did not solve the problem, and the best answer
+        is one more article: a teammate takes over, with that answer drafted when drafts are on."""
+        best = whole.candidates[0]
+        why = (
+            f"“{best.title}” answers the question ({scores_in_words(whole.assessment, whole.policy)}), "
+            "but the customer says what was suggested did not solve it"
+        )
+        handoff = Handoff("unproductive conversation", summary, mood)
+        if whole.outcome == "draft":
+            reply = self.reply_from(context, [best], lang)
+            return AgentResult(Draft(reply, handoff), f"{why}: the answer is drafted for a teammate.", [whole.call])
+        return AgentResult(handoff, f"{why}: a teammate takes it.", [whole.call])
+
+    def consider(
+        self, context: AgentContext, question: str, lang: str | None, corrected: dict, version: tuple
+    ) -> Considered:
+        """The candidates for one question, how sure the best one is, and what that leads to."""
+        started = time.monotonic()
+        candidates = knowledge().retrieve(
+            context.organization_id, question, locale=lang, limit=CANDIDATES, version=version
+        )
+        if lang:  # the customer's language first, where the knowledge has it (a stable sort)
+            candidates.sort(key=lambda c: not c.locale.lower().startswith(lang))
+        assessment = confidence.assess(question, search.terms(question), candidates)
+        policy = context.answer_policy
+        outcome = policy.outcome(assessment.confidence) if assessment else "handoff"
+        ungrounded = outcome == "reply" and not assessment.grounded
+        # Sure of the answer, but the customer just said that what was suggested did not work:
+        # an article sent again is what did not help; a teammate decides.
+        after_failure = outcome == "reply" and not ungrounded and reports_failure_after_answer(context)
+        if ungrounded or after_failure:  # sure of the subject, not of the answer: a teammate decides
+            outcome = "draft" if policy.drafts else "handoff"
+        if outcome == "draft" and not context.policy.enabled:
+            outcome = "handoff"  # a draft comes with a handoff; with handoff off the AI asks for more instead
+        call = ToolCall(
+            name="search_knowledge",
+            input={"query": question[:500], "locale": lang, **({"corrected": corrected} if corrected else {})},
+            output=[candidate_summary(c) for c in candidates],
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        return Considered(candidates, assessment, policy, outcome, ungrounded, after_failure, call)
+
+    def reply_from(self, context: AgentContext, chosen: list, lang: str | None) -> Reply:
+        """One answer from each chosen candidate's passage, in order, each with its link."""
+        links = [c.url if c.visibility == Visibility.PUBLIC else None for c in chosen]
+        if context.channel == Channel.SMS:
+            text = written_for(Channel.SMS, " ".join(c.passage for c in chosen), None, lang)
+        else:
+            text = "\n\n".join(
+                written_for(context.channel, c.passage, link, lang) for c, link in zip(chosen, links, strict=True)
+            )
+        return Reply(text, [{"title": c.title, "url": link} for c, link in zip(chosen, links, strict=True)])
+
+    def several_answers(self, context: AgentContext, parts: list[Considered], lang: str | None) -> AgentResult:
+        chosen = list({p.candidates[0].article_id: p.candidates[0] for p in parts}.values())
+        reasons = "; ".join(
+            f"“{p.candidates[0].title}” answers “{p.call.input['query'].strip()}”: "
+            f"{scores_in_words(p.assessment, p.policy)}"
+            for p in parts
+        )
+        return AgentResult(
+            self.reply_from(context, chosen, lang),
+            f"The message asks {len(parts)} things, each answered on its own: {reasons}.",
+            [p.call for p in parts],
+        )
+
+    def missing_knowledge(
+        self,
+        context: AgentContext,
+        detect: Callable[[], str | None],
+        summary: str,
+        mood: str,
+        call: ToolCall,
+        assessment: confidence.Assessment | None,
+        policy: confidence.AnswerPolicy,
+    ) -> AgentResult:
+        why = (
+            "No article in the knowledge covers this question"
+            if assessment is None
+            else f"No article answers this question surely enough ({scores_in_words(assessment, policy)}"
+            f"{UNGROUNDED if assessment.confidence >= policy.reply_at and not assessment.grounded else ''})"
+        )
+        if not context.policy.enabled:
+            return AgentResult(
+                Reply(phrase("unknown", detect())), f"{why}; handoff is off, so the AI asks for more.", [call]
+            )
+        return AgentResult(Handoff("missing knowledge", summary, mood), f"{why}, so a teammate should take it.", [call])
+
     @staticmethod
-    def summary(context: AgentContext, mood: str) -> str:
-        """For the handoff note: the request, what was tried, the sentiment."""
+    def summary(context: AgentContext) -> str:
+        """For the handoff note: the request and what was tried (the sentiment is a field of its
+        own, put into words once by the note)."""
         asked = " / ".join(t[:200] for t in context.earlier_customer_messages[-2:] + [context.message])
         tried = [t for role, t in context.transcript if role == "ai"]
         attempts = (
@@ -198,4 +316,18 @@ class DefaultAgent:
             if tried
             else "The AI had not replied yet."
         )
-        return f"{context.contact} asked: {asked}\n{attempts}\nSentiment: {mood}."
+        return f"{context.contact} asked: {asked}\n{attempts}"
+
+
+def reports_failure_after_answer(context: AgentContext) -> bool:
+    """The message follows earlier turns and says that what was suggested did not solve the
+    problem ("thanks, but there's no Invoices section"): a report, not a new question. Counted
+    only where the handoff level hands unproductive conversations to a person; otherwise the
+    AI keeps answering, as it would without this."""
+    handoff = context.policy
+    return (
+        handoff.enabled
+        and handoff.on_unproductive
+        and len(context.transcript) > 1
+        and signals.reports_failure(context.message)
+    )

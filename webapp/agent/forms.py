@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from wtforms import (
     BooleanField,
+    DecimalField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -11,9 +12,11 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation
+from wtforms.widgets import PasswordInput
 
 from webapp import outbound
+from webapp.agent.confidence import AnswerPolicy
 from webapp.agent.office_hours import ScheduleError, parse_days, parse_time, parse_zone
 from webapp.agent.policy import LEVEL_NAMES
 from webapp.forms import Form, api_token_characters
@@ -25,6 +28,26 @@ LEVEL_HELP = {
     2: "Tries to understand first; hands off on request once it has the basic information.",
     3: "Needs a complete problem statement and tries several answers before escalating.",
 }
+
+
+def only_in_advanced_mode(form, field) -> None:
+    """While a preset level is chosen the preset sets the switches: the page disables them, so
+    nothing (or, without JavaScript, whatever was left there) arrives, and none of it is checked
+    or saved."""
+    if form.mode.data != "advanced":
+        field.errors[:] = []
+        raise StopValidation()
+
+
+CONFIDENCE_NEEDED = "Give a confidence from 0 to 1, like 0.55."
+
+
+def kept_when_not_sent(form, field) -> None:
+    """A form posted without the answer policy (a page from before it existed, a script) keeps
+    the saved one; a field sent empty is an error like any other."""
+    if not field.raw_data:
+        field.errors[:] = []
+        raise StopValidation()
 
 
 class HandoffForm(Form):
@@ -42,7 +65,7 @@ class HandoffForm(Form):
     adv_unproductive_after = IntegerField(
         "…after this many AI replies without progress",
         default=AdvancedSwitches.unproductive_after,
-        validators=[NumberRange(min=1, max=AdvancedSwitches.MAX_UNPRODUCTIVE_AFTER)],
+        validators=[only_in_advanced_mode, NumberRange(min=1, max=AdvancedSwitches.MAX_UNPRODUCTIVE_AFTER)],
     )
     adv_on_request = BooleanField("Hand off when the customer asks for a person", default=True)
     forbidden_topics = TextAreaField(
@@ -64,6 +87,29 @@ class HandoffForm(Form):
     office_hours = SelectField(
         "Office hours", choices=[], description="Text channels only; phone calls are not affected."
     )
+    reply_at = DecimalField(
+        "Reply when the confidence is at least",
+        places=2,
+        default=AnswerPolicy.reply_at,
+        validators=[kept_when_not_sent, InputRequired(CONFIDENCE_NEEDED), NumberRange(min=0, max=1)],
+        description="From 0 to 1. Higher sends fewer answers, each one surer.",
+    )
+    drafts = BooleanField(
+        "Draft when unsure",
+        default=AnswerPolicy.drafts,
+        description="Below the reply threshold, draft the answer in Front for the teammate who takes over.",
+    )
+    draft_at = DecimalField(
+        "Draft when the confidence is at least",
+        places=2,
+        default=AnswerPolicy.draft_at,
+        validators=[kept_when_not_sent, InputRequired(CONFIDENCE_NEEDED), NumberRange(min=0, max=1)],
+        description="Below this, the question is handed off as missing knowledge, with no draft.",
+    )
+
+    def validate_draft_at(self, field):
+        if self.reply_at.data is not None and field.data is not None and field.data > self.reply_at.data:
+            raise ValidationError("The draft threshold cannot be above the reply threshold.")
 
 
 def destination_fields(choices_for: Callable[[str], list[SelectChoice]]):
@@ -137,6 +183,9 @@ class ProviderForm(Form):
     model = StringField("Model", validators=[DataRequired(), Length(max=200)])
     api_key = PasswordField(
         "API key",
+        # A key typed with a refused form is kept for the next try (never one already saved);
+        # every page is sent with Cache-Control: no-store.
+        widget=PasswordInput(hide_value=False),
         validators=[Length(max=1000), api_token_characters],
         description="Stored encrypted. Leave empty to keep the saved one (for the same server only).",
     )

@@ -195,7 +195,7 @@ class LLMAgent:
         if topic:
             mood = signals.sentiment(context.message)
             return AgentResult(
-                Handoff(f"forbidden topic: {topic}", DefaultAgent.summary(context, mood), mood),
+                Handoff(f"forbidden topic: {topic}", DefaultAgent.summary(context), mood),
                 f"The message is about “{topic}”, which the AI never answers.",
             )
         calls: list[ToolCall] = []
@@ -209,7 +209,7 @@ class LLMAgent:
         log_failure(error)
         mood = signals.sentiment(context.message)
         return AgentResult(
-            Handoff("error", DefaultAgent.summary(context, mood), mood),
+            Handoff("error", DefaultAgent.summary(context), mood),
             # Only the classification: this is shown on the Inbox timeline to every member.
             f"The AI provider failed ({error.classification}), so a teammate takes over.",
             calls,
@@ -300,7 +300,7 @@ class LLMAgent:
                     return AgentResult(
                         Handoff(
                             str(arguments.get("reason") or "requested by the AI")[:200],
-                            str(arguments.get("summary") or DefaultAgent.summary(context, sentiment))[:2000],
+                            str(arguments.get("summary") or DefaultAgent.summary(context))[:2000],
                             sentiment,
                         ),
                         "The model decided to hand off.",

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from webapp.agent import destinations
+from webapp.agent.confidence import AnswerPolicy
 from webapp.agent.office_hours import Schedule, ScheduleError, describe_opening
 from webapp.agent.policy import PRESETS
 from webapp.db import db
@@ -47,8 +48,10 @@ def save(
     message_closed: str,
     office_hours_id: int | None,
     destination_keys: dict[str, str],
+    answer_policy: AnswerPolicy | None = None,
 ) -> AgentSettings:
-    """Check and save the whole Handoff settings page; SettingsError says what is wrong."""
+    """Check and save the whole Handoff settings page; SettingsError says what is wrong. Without
+    ``answer_policy`` the saved one is kept."""
     if level not in PRESETS:
         raise SettingsError(f"there is no handoff level {level}")
     if not message_open.strip() or not message_closed.strip():
@@ -73,8 +76,14 @@ def save(
     settings.message_closed = message_closed.strip()
     settings.office_hours_id = office_hours_id
     settings.destinations = {channel: chosen.get(channel, destinations.DEFAULT) for channel in CHANNELS}
+    if answer_policy is not None:
+        settings.answer_policy = answer_policy.as_dict()
     db.session.commit()
     return settings
+
+
+def answer_policy_of(settings: AgentSettings | None) -> AnswerPolicy:
+    return AnswerPolicy.from_settings(settings.answer_policy if settings else None)
 
 
 def registered_label(key: str) -> str:

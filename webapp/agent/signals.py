@@ -1,57 +1,323 @@
 """What a customer message says about the conversation: a request for a person, frustration,
-a problem solved, a repeat, a forbidden topic, its language. Phrasings in English, French,
-German and Spanish."""
+a problem solved or not solved after all, a repeat, a forbidden topic, its language. Phrasings in
+English, French, German and Spanish.
+
+Each intent combines a phrase list (exact, cheap, predictable) with the meaning of the message:
+its similarity to the example phrasings of :mod:`webapp.agent.intents`, which finds what the
+lists lack ("a real employee", "alles klar, läuft wieder"). Precision comes first: a false
+"solved" closes a customer's conversation and a false "asks for a person" hands off for
+nothing, so negation vetoes an intent ("I don't need a human", "thanks, but it still doesn't
+work") and a meaning only counts when it is close to an intent and clearly closer to it than
+to the near misses."""
 
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
+import numpy as np
+
+from webapp.agent import intents
 from webapp.language import SNOWBALL, STOPWORDS, snowball_algorithm
 from webapp.text import normalized
 
 HUMAN_REQUEST = re.compile(
-    r"\b(human|real person|a person|live agent|an agent|agent please|representative|operator|someone real|"
+    r"\b(human(?! error| resources)|real person|a person|live agent|an agent|agent please|representative|operator|"
+    r"someone real|"
     r"talk to (a|an|some) ?(one|body|person)|speak (to|with) (a|an|some) ?(one|body|person|human|agent)|"
+    r"(real|actual) (employee|human being|human)|(a|an|some) (member of|staff member|employee)|"
+    r"(someone|somebody|anyone|anybody|a person) (from|on|in) your (team|staff|company)|"
+    r"(talk|speak|chat) (to|with) (your|the|a) (staff|team|manager|supervisor)|your (manager|supervisor)|"
     r"humain|une personne|un conseiller|un agent|parler à quelqu'un|quelqu'un de réel|"
-    r"mensch|echte person|mitarbeiter|mit jemandem sprechen|"
-    r"humano|una persona|un agente|representante|hablar con alguien)\b",
+    r"un employé|une employée|quelqu'un de (votre|ton|ta|la) (équipe|société)|votre responsable|"
+    r"mensch|echte person|echten menschen|mitarbeiter|mit jemandem sprechen|"
+    r"jemand(em|en)? aus (ihrem|eurem|deinem) team|"
+    r"humano|una persona|un agente|representante|hablar con alguien|"
+    r"un empleado|una empleada|alguien de (su|tu|vuestro) equipo|persona real)\b",
+    re.I,
+)
+# "X instead of Y" asks about X: an article about Y does not answer it, so the Y part is left
+# out of the question before the knowledge is searched (to the end of its clause).
+ALTERNATIVE = re.compile(
+    r"\b(instead of|rather than|other than|au lieu de|plutôt que|en (vez|lugar) de|(an)?statt)\b[^.?!,;]*", re.I
+)
+# Where a message asking several things moves to the next: the end of a sentence, or "and",
+# "also", "plus" starting a new question ("how do I update my card, and where is my invoice?").
+NEXT_QUESTION = re.compile(
+    r"(?<=[?.!])\s+|"
+    r"\s*[,;]?\s*\b(?:and also|also|plus|and|et aussi|aussi|et|und auch|auch|und|y también|también|y)\b\s+"
+    r"(?=(?:how|what|when|where|which|who|why|can|could|do|does|did|is|are|will|would|should|may|i|"
+    r"comment|quand|où|quel|quelle|combien|est-ce|puis-je|je|wie|was|wann|wo|welche|warum|kann|ich|"
+    r"cómo|qué|cuándo|dónde|cuál|puedo)\b)",
     re.I,
 )
 FRUSTRATION = re.compile(
     r"(!{2,}|\b(ridiculous|unacceptable|angry|furious|terrible|worst|useless|fed up|waste of time|"
-    r"inacceptable|ridicule|énervé|furieux|nul|marre|"
-    r"unverschämt|lächerlich|wütend|inakzeptabel|frechheit|"
-    r"inaceptable|ridículo|furioso|harto|pésimo)\b)",
+    r"hopeless|pathetic|incompetent|disgraceful|"
+    r"inacceptable|ridicule|énervé|furieux|nul|marre|scandaleux|honteux|lamentable|incompétents?|"
+    r"unverschämt|lächerlich|wütend|inakzeptabel|frechheit|inkompetent|katastrophal|"
+    r"inaceptable|ridículo|furioso|harto|pésimo|vergonzoso|incompetentes?)\b)",
+    re.I,
+)
+# Dissatisfaction said by negating its opposite, which the word list above cannot negate.
+DISSATISFIED = re.compile(
+    r"(\b(not|never)|n't) (happy|satisfied|pleased)\b|\b(unhappy|dissatisfied|"
+    r"pas (content|contente|satisfait|satisfaite)|mécontent|"
+    r"nicht zufrieden|unzufrieden|"
+    r"no estoy (contento|contenta|satisfecho|satisfecha)|insatisfecho|insatisfecha)\b",
     re.I,
 )
 RESOLVED = re.compile(
-    r"\b(that (solved|fixed|worked)|(it )?works now|problem solved|all good( now)?|issue (is )?resolved|that did it|"
-    r"ça marche|c'est réglé|problème résolu|ça fonctionne|"
-    r"es funktioniert|hat geklappt|problem gelöst|"
-    r"ya funciona|problema resuelto|eso lo solucionó)\b",
+    r"\b(that (solved|fixed|worked)|(it )?works now|all (fixed|sorted|set)|that was it|did the trick|sorted it|"
+    r"(it's|it is|everything is|all) (working|fine) (again|now)|(works|working) again|that did it|"
+    r"problem solved|all good( now)?|issue (is )?resolved|that answers (it|my question)|"
+    r"no more (errors?|problems?|issues?)|(the )?(error|problem|issue) is gone|"
+    r"no (further|more|other) questions|all clear|you can close (this|it|the (ticket|conversation))|"
+    r"pas d'autres? questions?|vous pouvez (le |la )?(fermer|clôturer)|keine weiteren fragen|"
+    r"no tengo más preguntas|"
+    r"ça marche|c'est réglé|problème résolu|ça fonctionne|plus (d'erreur|de problème|de souci)|"
+    r"es funktioniert|hat geklappt|problem gelöst|läuft wieder|keine fehler(meldung)? mehr|"
+    r"ya funciona|problema resuelto|eso lo solucionó|ya quedó|ya está (resuelto|solucionado|arreglado)|"
+    r"ya no (sale|aparece) el error)\b",
+    re.I,
+)
+# The problem is still there after an answer ("thanks, but it still doesn't work").
+NOT_SOLVED = re.compile(
+    r"\b(still (not|no|doesn't|does not|isn't|is not|won't|will not|can't|cannot|broken|the same|fails|"
+    r"failing|crashes|crashing|getting|having|happening|showing)|"
+    r"(didn't|did not|doesn't|does not|hasn't|has not) (work|help|fix|solve|change)|"
+    r"not (fixed|solved|resolved|working)|same (problem|issue|error)|(broken|failing|wrong) again|"
+    r"toujours pas|ne (marche|fonctionne) (toujours |plus |)pas|n'a pas (marché|fonctionné|aidé|réglé)|"
+    r"n'a rien (changé|réglé)|marche (toujours |)pas|"
+    r"immer noch (nicht|kaputt|das gleiche|der gleiche|dasselbe|derselbe)|"
+    r"hat (nicht|nichts) (geholfen|funktioniert|geklappt|gebracht)|"
+    r"(geht|funktioniert|klappt) (immer noch |trotzdem |noch |)nicht|"
+    r"todavía no|aún no|sigue sin|sigue igual|sigue (fallando|dando error)|no (funcionó|funciona|sirvió|ayudó)|"
+    r"no lo (resolvió|solucionó|arregló))\b",
+    re.I,
+)
+# Words that turn a confirmation around, in the four languages; "n't" forms with or without
+# the apostrophe, as customers type them.
+NEGATION = re.compile(
+    r"\b(not|no|nope|never|nothing|nobody|none|cannot|without|still|anymore|\w+n't|"
+    r"(do|does|did|is|are|was|were|has|have|had|ca|wo|could|would|should)nt|"
+    r"pas|plus|jamais|rien|toujours|sans|personne|"
+    r"nicht|nichts|kein\w*|nie|niemals|noch|trotzdem|ohne|"
+    r"nunca|nada|todavía|todavia|aún|aun|sigue|siguen|sin|tampoco|ni)\b",
+    re.I,
+)
+# Negative words that carry no negation of the confirmation around them.
+NEGATION_IDIOMS = re.compile(
+    r"\b(no problem|no worries|not a problem|no (further|more|other) questions?|nothing else|never ?mind|"
+    r"no complaints?|"
+    r"no more (errors?|problems?|issues?)|(error|problem|issue) is gone|"
+    r"pas de (souci|soucis|problème)|plus (d'erreur|de problème|de souci)|pas d'autres? questions?|"
+    r"kein problem|keine sorge|keine fehler(meldung)? mehr|keine weiteren fragen|"
+    r"sin problema|no hay problema|de nada|ya no (sale|aparece) el error|no tengo más preguntas)\b",
+    re.I,
+)
+# A confirmation that is hoped for, asked about, wished for or promised is not one yet ("I want
+# this sorted out now").
+UNCERTAIN = re.compile(
+    r"(\?|\b(if|whether|unless|hope|hopefully|maybe|perhaps|i'll try|i will try|let me try|want|need|"
+    r"would like|i'd like|please|"
+    r"si|j'espère|espérons|peut-être|je vais essayer|veux|voudrais|besoin|svp|s'il vous plaît|"
+    r"wenn|falls|ob|hoffentlich|vielleicht|ich probiere|ich versuche|will|möchte|brauche|bitte|"
+    r"ojalá|espero|quizás|quizá|tal vez|voy a probar|lo intentaré|lo probaré|quiero|necesito|por favor)\b)",
+    re.I,
+)
+# Negation right before a request for a person or an angry word: "I don't need a human",
+# "not angry", "pas besoin de parler à quelqu'un". "Can't" is not one: "I can't reach a human"
+# still asks for one.
+NEGATION_BEFORE = frozenset(
+    "not no never don't dont doesn't doesnt didn't didnt without "
+    "pas ne sans kein keine keinen keinem nicht nie sin nunca ni".split()
+)
+PERSON = re.compile(
+    r"\b(human|person|people|someone|somebody|anyone|anybody|agent|staff|employee|humain|personne|quelqu'un|"
+    r"mensch\w*|person\w*|jemand\w*|niemand\w*|mitarbeiter\w*|humano|persona|alguien|nadie|empleado)\b",
     re.I,
 )
 POSITIVE = re.compile(r"\b(thanks|thank you|great|appreciate|merci|danke|gracias)\b", re.I)
 SHOUTING = re.compile(r"\b[A-Z]{4,}\b")
 
+# Minimum similarity to an intent's closest example, and minimum lead over the closest near
+# miss, measured on the phrasings in tests/agent/test_intents.py: above them the meaning is
+# the intent's in every phrasing tried, in the four languages.
+THRESHOLDS = {
+    intents.HUMAN: (0.62, 0.10),
+    intents.RESOLVED: (0.58, 0.10),
+    intents.FRUSTRATED: (0.58, 0.10),
+    intents.NOT_SOLVED: (0.58, 0.10),
+}
+MAX_PIECES = 6
+_PIECES = re.compile(r"[^.!?;,\n]+[.!?;]*")
+_TOKENS = re.compile(r"[\w']+")
+
 
 def asks_for_human(text: str) -> bool:
-    return bool(HUMAN_REQUEST.search(text))
+    """A request for a person: a phrase of the list not negated just before it ("I don't need
+    a human"), or a message that means it ("could a real employee help me")."""
+    text = _clean(text)
+    if any(not _negated_before(text, m.start()) for m in HUMAN_REQUEST.finditer(text)):
+        return True
+    return _means(text, intents.HUMAN) and not _refuses_person(text)
 
 
 def is_frustrated(text: str) -> bool:
-    return bool(FRUSTRATION.search(text)) or len(SHOUTING.findall(text)) >= 2
+    """Anger or exasperation: "!!", two shouted words, the listed words (not negated: "not angry,
+    just asking"), or a message that means it ("the third time I'm asking and nobody cares")."""
+    if len(SHOUTING.findall(text)) >= 2 or "!!" in text:
+        return True
+    return _angry_in_words(text)
+
+
+def _angry_in_words(text: str) -> bool:
+    text = _clean(text)
+    words = (m for m in FRUSTRATION.finditer(text) if not m.group().startswith("!"))
+    if any(not _negated_before(text, m.start()) for m in words) or DISSATISFIED.search(text):
+        return True
+    return _means(text, intents.FRUSTRATED)
 
 
 def is_resolved(text: str) -> bool:
-    return bool(RESOLVED.search(text))
+    """The customer confirms the problem is solved, in so many words or in meaning, with no
+    negation, condition or question anywhere in the message: "thanks, but it still doesn't
+    work" and "if that works, I'll be happy" are not confirmations."""
+    text = _clean(text)
+    if UNCERTAIN.search(text) or NEGATION.search(NEGATION_IDIOMS.sub(" ", text)) or not_solved(text):
+        return False
+    if _angry_in_words(text):  # "!!" is also joy: "Thanks!! It works now"
+        return False
+    return bool(RESOLVED.search(text)) or _means(text, intents.RESOLVED)
+
+
+def not_solved(text: str) -> bool:
+    """The problem is still there after an answer: "thanks, but it still doesn't work", "ça n'a
+    rien changé", or a confirmation turned around by a negation."""
+    text = _clean(text)
+    if NOT_SOLVED.search(text):
+        return True
+    if not NEGATION.search(NEGATION_IDIOMS.sub(" ", text)):
+        return False
+    return _means(text, intents.NOT_SOLVED) or bool(RESOLVED.search(text)) or _means(text, intents.RESOLVED)
+
+
+# Thanks, then a turn: "thanks, but", "appreciate it, however", "merci, mais", "danke, aber".
+THANKS_BUT = re.compile(
+    r"\b(thanks?|thank you|thx|ty|appreciated?( it)?|cheers|merci|danke|vielen dank|gracias)\b[^.!?]{0,40}?"
+    r"\b(but|however|though|yet|mais|cependant|pourtant|aber|jedoch|doch|pero|sin embargo)\b"
+    r"(?P<rest>[^.?!\n]*)(?P<end>[.?!\n]|$)",
+    re.I,
+)
+# The customer did what was suggested: "I did exactly that", "I followed the steps", "j'ai essayé".
+DID_IT = re.compile(
+    r"\b(i (already )?(did|tried|followed|checked|done) (exactly |all |just )?(that|this|it|those|these|the steps|"
+    r"what (you|it) said|everything)|i've (already )?(done|tried|followed|checked) (that|this|it|everything|the steps)|"
+    r"j'ai (déjà |bien )?(fait|essayé|suivi|vérifié)|ich habe (das |es |alles )?(schon |bereits )?"
+    r"(gemacht|versucht|probiert|befolgt)|ya (lo )?(hice|intenté|probé|seguí))\b"
+    r"(?P<rest>[^.?!\n]*)(?P<end>[.?!\n]|$)",
+    re.I,
+)
+# What says it went wrong, after such a turn, beyond a negation: "the Invoices section is
+# missing", "there's no button anywhere", "aucun bouton", "ninguna opción".
+MISSING = re.compile(r"\b(missing|anywhere|aucune?|ninguna?|ningún|fehlt)\b", re.I)
+
+
+def reports_failure(text: str) -> bool:
+    """The customer says that what was suggested did not solve the problem: "thanks, it still
+    doesn't work", and also "appreciate it, but there's no Invoices section", "thank you,
+    however the tracking still shows nothing", "I did exactly that and the mail never arrived".
+    Thanks or having done it, then a negation in the same sentence, is a report; a question
+    there ("thanks, but do you ship to Canada? I can't find it") is a new question."""
+    if not_solved(text):
+        return True
+    text = _clean(text)
+    for pattern in (THANKS_BUT, DID_IT):
+        for turn in pattern.finditer(text):
+            said = NEGATION_IDIOMS.sub(" ", turn["rest"])
+            if turn["end"] != "?" and (NEGATION.search(said) or MISSING.search(said)):
+                return True
+    return False
+
+
+def questions(text: str, min_words: int = 3) -> list[str]:
+    """The separate questions of a message asking several things, each long enough to search
+    on its own ("Two things: how do I update my card, and where do I download my invoice?"
+    gives both); one item for a message asking one thing."""
+    parts = [p.strip(" ,;:") for p in NEXT_QUESTION.split(text) if p and p.strip(" ,;:")]
+    return [p for p in parts if len(re.findall(r"\w+", p)) >= min_words]
 
 
 def sentiment(text: str) -> str:
     if is_frustrated(text):
         return "frustrated"
-    return "positive" if POSITIVE.search(text) else "neutral"
+    return "positive" if POSITIVE.search(text) and not reports_failure(text) else "neutral"
+
+
+def intent_scores(text: str) -> dict[str, float]:
+    """The message's similarity to each intent's closest example (and to the closest near miss,
+    as "other"), for the reasoning on the timeline."""
+    similarities = _similarities(_clean(text))
+    return {intent: round(float(similarities[:, column].max()), 3) for column, intent in enumerate(_INTENTS)}
+
+
+def _clean(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u00a0", " ")
+
+
+def _negated_before(text: str, position: int, window: int = 3) -> bool:
+    return any(token.lower() in NEGATION_BEFORE for token in _TOKENS.findall(text[:position])[-window:])
+
+
+def _refuses_person(text: str) -> bool:
+    """ "No need for a person, just tell me the price": a negation before a word for a person."""
+    return any(_negated_before(text, match.start(), window=4) for match in PERSON.finditer(text))
+
+
+_INTENTS = tuple(intents.EXAMPLES)
+
+
+@cache
+def _examples() -> tuple[np.ndarray, np.ndarray]:
+    """The example phrasings, embedded once per process, and the column of each one's intent."""
+    from webapp.knowledge.embeddings import embed
+
+    labelled = intents.labelled_examples()
+    vectors = embed([text for _, text in labelled])
+    columns = np.array([_INTENTS.index(intent) for intent, _ in labelled])
+    return vectors, columns
+
+
+@lru_cache(maxsize=512)
+def _similarities(text: str) -> np.ndarray:
+    """One row per piece of the message (the whole, then each sentence when there are several),
+    one column per intent: the similarity to that intent's closest example. A confirmation at
+    the end of a long message is clearer in its own sentence."""
+    from webapp.knowledge.embeddings import embed
+
+    pieces = [text] + [p.strip() for p in _PIECES.findall(text) if p.strip()]
+    pieces = list(dict.fromkeys(p for p in pieces if _TOKENS.search(p)))
+    if len(pieces) > 1 + 2 * MAX_PIECES:  # a long email: its opening and closing say it
+        pieces = pieces[:1] + pieces[1 : 1 + MAX_PIECES] + pieces[-MAX_PIECES:]
+    vectors, columns = _examples()
+    result = np.full((max(1, len(pieces)), len(_INTENTS)), -1.0, dtype=np.float32)
+    if not pieces:
+        return result
+    similarities = embed(pieces) @ vectors.T
+    for column in range(len(_INTENTS)):
+        result[:, column] = similarities[:, columns == column].max(axis=1)
+    result.flags.writeable = False
+    return result
+
+
+def _means(text: str, intent: str) -> bool:
+    """Some piece of the message is close to the intent and clearly closer to it than to any
+    near miss."""
+    minimum, lead = THRESHOLDS[intent]
+    rows = _similarities(text)
+    own, other = rows[:, _INTENTS.index(intent)], rows[:, _INTENTS.index(intents.OTHER)]
+    return bool(np.any((own >= minimum) & (own - other >= lead)))
 
 
 def _words(text: str) -> set[str]:
@@ -90,13 +356,14 @@ def forbidden_topic(text: str, topics: list[str], lang: str | None = None) -> st
 
 
 def preload() -> None:
-    """Load the language profiles (55 of them, most of a second) and the stemmers now, in a
-    process whose children will use them, instead of once per child."""
+    """Load the language profiles (55 of them, most of a second), the stemmers and the embedded
+    intent examples now, in a process whose children will use them, instead of once per child."""
     from langdetect import detector_factory
 
     detector_factory.init_factory()
     for algorithm in set(SNOWBALL.values()):
         _stemmer(algorithm)
+    _examples()
 
 
 def language(text: str, min_words: int = 4, min_probability: float = 0.85) -> str | None:

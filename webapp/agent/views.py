@@ -1,7 +1,10 @@
 """Handoff settings (``/settings/handoff``): level or advanced switches, forbidden topics,
-destinations per channel, the messages at handoff, and office hours."""
+destinations per channel, the messages at handoff, office hours, and when the built-in agent
+answers, drafts or hands off."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -10,6 +13,7 @@ from wtforms.fields import SelectChoice
 
 from webapp.agent import destinations, provider
 from webapp.agent import settings as agent_settings
+from webapp.agent.confidence import AnswerPolicy, PolicyError
 from webapp.agent.forms import HandoffForm, OfficeHoursForm, ProviderForm, destination_fields, parse_shift_lines
 from webapp.crypto import secret_hint
 from webapp.db import db
@@ -40,19 +44,15 @@ def _handoff_form(from_request: bool) -> HandoffForm:
     if from_request:
         form = form_class()
     else:
-        switches = settings.switches
         data = {
             "mode": settings.handoff_mode.value,
             "level": str(settings.handoff_level),
-            "adv_enabled": switches.enabled,
-            "adv_on_frustration": switches.on_frustration,
-            "adv_on_unproductive": switches.on_unproductive,
-            "adv_unproductive_after": switches.unproductive_after,
-            "adv_on_request": switches.on_request,
+            **_switch_data(settings.switches),
             "forbidden_topics": settings.forbidden_topics,
             "message_open": settings.message_open,
             "message_closed": settings.message_closed,
             "office_hours": str(settings.office_hours_id or ""),
+            **_answer_policy_data(agent_settings.answer_policy_of(settings)),
         }
         data.update({f"destination_{c}": settings.destination_for(c) for c in CHANNELS})
         form = form_class(formdata=None, data=data)
@@ -60,6 +60,39 @@ def _handoff_form(from_request: bool) -> HandoffForm:
         SelectChoice(str(s.id), f"{s.name} ({s.timezone})") for s in _schedules()
     ]
     return form
+
+
+def _switch_data(switches: AdvancedSwitches) -> dict:
+    return {
+        "adv_enabled": switches.enabled,
+        "adv_on_frustration": switches.on_frustration,
+        "adv_on_unproductive": switches.on_unproductive,
+        "adv_unproductive_after": switches.unproductive_after,
+        "adv_on_request": switches.on_request,
+    }
+
+
+def _answer_policy_data(policy: AnswerPolicy) -> dict:
+    return {
+        "reply_at": Decimal(str(policy.reply_at)),
+        "draft_at": Decimal(str(policy.draft_at)),
+        "drafts": policy.drafts,
+    }
+
+
+def _posted_answer_policy(form: HandoffForm) -> AnswerPolicy | None:
+    """The answer policy the form sent, or None when it sent none (the saved one is kept)."""
+    if not form.reply_at.raw_data or not form.draft_at.raw_data:
+        return None
+    return AnswerPolicy(reply_at=float(form.reply_at.data), draft_at=float(form.draft_at.data), drafts=form.drafts.data)
+
+
+def _show_saved_switches(form: HandoffForm, switches: AdvancedSwitches) -> None:
+    """A refused form in preset mode shows the saved switches (the ones kept), not what the
+    disabled inputs did not send."""
+    for name, value in _switch_data(switches).items():
+        form[name].data = value
+        form[name].raw_data = None
 
 
 def _render(form=None, hours_form=None, status=200):
@@ -86,29 +119,39 @@ def settings():
 @admin_required
 def save():
     form = _handoff_form(from_request=True)
+    saved_switches = agent_settings.get_or_create(current_user.organization_id).switches
+    advanced = form.mode.data == HandoffMode.ADVANCED.value
     if not form.validate_on_submit():
+        if not advanced:
+            _show_saved_switches(form, saved_switches)
         return _render(form=form, status=400)
     try:
         agent_settings.save(
             current_user.organization_id,
             mode=HandoffMode(form.mode.data),
             level=int(form.level.data),
+            # The preset sets the switches: the saved ones are kept for when Advanced is chosen.
             switches=AdvancedSwitches(
                 enabled=form.adv_enabled.data,
                 on_frustration=form.adv_on_frustration.data,
                 on_unproductive=form.adv_on_unproductive.data,
                 unproductive_after=form.adv_unproductive_after.data,
                 on_request=form.adv_on_request.data,
-            ),
+            )
+            if advanced
+            else saved_switches,
             forbidden_topics=form.forbidden_topics.data or "",
             message_open=form.message_open.data,
             message_closed=form.message_closed.data,
             office_hours_id=int(form.office_hours.data) if form.office_hours.data else None,
             destination_keys={c: getattr(form, f"destination_{c}").data for c in CHANNELS},
+            answer_policy=_posted_answer_policy(form),
         )
-    except SettingsError as exc:
+    except (SettingsError, PolicyError) as exc:
         db.session.rollback()
         form.form_errors.append(f"Not saved: {exc}.")
+        if not advanced:
+            _show_saved_switches(form, saved_switches)
         return _render(form=form, status=400)
     flash("Handoff settings saved.", "success")
     return redirect(url_for("handoff.settings"))

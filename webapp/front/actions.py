@@ -1,4 +1,5 @@
-"""Carrying out the agent's decision in Front: reply, hand off, resolve.
+"""Carrying out the agent's decision in Front: reply, hand off (with a drafted answer when the
+agent was unsure of it), resolve.
 
 Each action re-reads what it depends on right before acting, so the AI never acts on a
 conversation a human has taken in the meantime, and each send is checked for before it is
@@ -10,13 +11,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from webapp.agent import Handoff, Reply
+from webapp.agent.wording import mood_in_words, reason_in_words
 from webapp.db import db
 from webapp.front.client import FrontClient
-from webapp.front.errors import FrontOutcomeUnknown, FrontUnavailable
+from webapp.front.errors import FrontError, FrontOutcomeUnknown, FrontUnavailable
 from webapp.front.integration import teammate_name
-from webapp.models import EventKind, SessionStatus, SupportSession
+from webapp.models import Channel, EventKind, SessionStatus, SupportSession
 from webapp.text import html_to_text, normalized, text_to_html
 
 log = logging.getLogger(__name__)
@@ -92,13 +95,110 @@ def send_reply(sender: Sender, support_session: SupportSession, message_id: str,
     db.session.commit()
 
 
-def handoff_note(handoff: Handoff) -> str:
-    return (
-        "**Handed off by the AI**\n\n"
-        f"**Reason:** {handoff.reason}\n\n"
-        f"**Customer sentiment:** {handoff.sentiment}\n\n"
-        f"**Summary:** {handoff.summary}"
+# A draft needs a channel to be sent from later: a call has none to reply on.
+DRAFT_CHANNELS = (Channel.EMAIL, Channel.WEB, Channel.SMS)
+DRAFT_TOOL = "create_draft"
+
+
+def channel_alias(message: dict) -> str | None:
+    """The channel a customer wrote to, as Front's resource alias of its address (the ``to``
+    recipient of an inbound message), which a draft reply names as the channel to send from."""
+    for recipient in message.get("recipients") or []:
+        if isinstance(recipient, dict) and recipient.get("role") == "to" and (recipient.get("handle") or "").strip():
+            return f"alt:address:{recipient['handle'].strip()}"
+    return None
+
+
+def find_draft(sender: Sender, conversation_id: str, body: str) -> dict | None:
+    wanted = normalized(html_to_text(body))
+    for draft in sender.client.drafts(conversation_id):
+        author = draft.get("author") or {}
+        text = draft.get("text") or html_to_text(draft.get("body"))
+        if author.get("id") == sender.ai_teammate_id and normalized(html_to_text(text)) == wanted:
+            return draft
+    return None
+
+
+def create_draft(
+    sender: Sender, support_session: SupportSession, message_id: str, reply: Reply, retrying: bool
+) -> bool:
+    """Draft the answer in the conversation, shared with the team, for the teammate who takes
+    over to check and send. Only a head start: when it cannot be made (a call, no channel
+    address, Front refusing) the timeline says why and the handoff goes ahead without it.
+    Returns whether the draft is there."""
+    if any(
+        e.kind == EventKind.TOOL_CALL
+        and (e.payload or {}).get("name") == DRAFT_TOOL
+        and (e.payload or {}).get("message_id") == message_id
+        for e in support_session.events
+    ):
+        return True  # a retried job: drafted by the attempt before
+    if support_session.channel not in DRAFT_CHANNELS:
+        _record_no_draft(support_session, message_id, f"a {support_session.channel.value} conversation has no draft")
+        return False
+    conversation_id = support_session.front_conversation_id
+    body = text_to_html(reply.text)
+    started = time.monotonic()
+    try:
+        channel_id = channel_alias(sender.client.message(message_id))
+        if channel_id is None:
+            _record_no_draft(support_session, message_id, "Front did not say which channel the customer wrote to")
+            return False
+        result, found = sender.send_once(
+            lambda: sender.client.create_draft(
+                conversation_id, author_id=sender.ai_teammate_id, channel_id=channel_id, body=body
+            ),
+            lambda: find_draft(sender, conversation_id, body),
+            check_first=retrying,
+        )
+    except FrontError as exc:
+        _record_no_draft(support_session, message_id, f"Front refused it: {str(exc)[:500]}")
+        return False
+    support_session.record(
+        EventKind.TOOL_CALL,
+        name=DRAFT_TOOL,
+        input={"conversation_id": conversation_id, "channel_id": channel_id, "text": reply.text},
+        output={"draft_id": result.get("id"), "found_earlier": found},
+        duration_ms=int((time.monotonic() - started) * 1000),
+        sources=list(reply.sources),
+        message_id=message_id,
     )
+    db.session.commit()
+    return True
+
+
+def _record_no_draft(support_session: SupportSession, message_id: str, why: str) -> None:
+    """On the timeline once per message, however many retries of the handoff follow."""
+    if any(
+        e.kind == EventKind.ERROR and (e.payload or {}).get("draft_skipped_for") == message_id
+        for e in support_session.events
+    ):
+        return
+    support_session.record(
+        EventKind.ERROR,
+        message=f"The possible answer was not drafted in Front ({why}); handed off without it.",
+        draft_skipped_for=message_id,
+    )
+    db.session.commit()
+
+
+def drafted(handoff: Handoff, reply: Reply) -> Handoff:
+    """The handoff whose summary points the teammate to the draft."""
+    title = next((s.get("title") for s in reply.sources if s.get("title")), None)
+    source = f" from “{title}”" if title else ""
+    return replace(
+        handoff,
+        summary=f"{handoff.summary}\nA possible answer{source} is drafted in this conversation: check it first.",
+    )
+
+
+def handoff_note(handoff: Handoff) -> str:
+    """The internal comment teammates read in Front: each fact once, in words."""
+    parts = ["**Handed off by the AI**", f"**Reason:** {reason_in_words(handoff.reason)}"]
+    if mood := mood_in_words(handoff.sentiment, handoff.reason):
+        parts.append(f"{mood}.")
+    parts.append(f"**Summary:** {handoff.summary}")
+    return "\n\n".join(parts)
 
 
 UNASSIGNED_NOTE = "Unassigned in Front."
@@ -149,7 +249,11 @@ def hand_off(
         check_first=retrying,
     )
     if unassign:
-        sender.client.set_assignee(conversation_id, None)
+        try:
+            sender.client.set_assignee(conversation_id, None)
+        except FrontError as exc:
+            _record_unassign_failure(support_session, message_id, exc)
+            raise  # the job's retries try again; the note is found, not posted twice
     support_session.status = SessionStatus.HANDED_OFF
     support_session.record(
         EventKind.HANDOFF,
@@ -160,6 +264,27 @@ def hand_off(
         message_id=message_id,
         note=UNASSIGNED_NOTE if unassign else KEPT_NOTE,
         **(details or {}),
+    )
+    db.session.commit()
+
+
+# The ERROR payload key naming the message whose handoff could not unassign the conversation.
+UNASSIGN_FAILED_KEY = "unassign_failed_for"
+
+
+def _record_unassign_failure(support_session: SupportSession, message_id: str, error: FrontError) -> None:
+    """The handoff note is in Front but the conversation is still the AI teammate's: say so on
+    the timeline (once per message, however many retries fail the same way)."""
+    if any(
+        e.kind == EventKind.ERROR and (e.payload or {}).get(UNASSIGN_FAILED_KEY) == message_id
+        for e in support_session.events
+    ):
+        return
+    support_session.record(
+        EventKind.ERROR,
+        message="The handoff note was posted, but Front did not unassign the conversation.",
+        detail=str(error)[:1000],
+        **{UNASSIGN_FAILED_KEY: message_id},
     )
     db.session.commit()
 
@@ -216,6 +341,14 @@ class FrontTeammates:
         hand_off(sender, support_session, message_id, handoff, retrying, customer_message)
 
 
+def archive_skipped(assignee: dict | None) -> dict:
+    """The ARCHIVE_SKIPPED event's payload: who has the conversation, in words."""
+    if assignee:
+        name = teammate_name(assignee)
+        return {"reason": f"Archive skipped: a teammate, {name}, took the conversation.", "teammate": name}
+    return {"reason": "Archive skipped: the conversation is no longer assigned to the AI teammate."}
+
+
 def archive_if_ai_owns(sender: Sender, conversation_id: str, why: str) -> tuple[EventKind, dict]:
     """Archive the conversation only while the AI teammate still has it, as for any resolution
     a human did not make in Front; returns the timeline event saying which happened."""
@@ -223,8 +356,7 @@ def archive_if_ai_owns(sender: Sender, conversation_id: str, why: str) -> tuple[
     if assignee and assignee.get("id") == sender.ai_teammate_id:
         sender.client.archive(conversation_id)
         return EventKind.ARCHIVE, {"message": f"Archived in Front: {why}."}
-    owner = f"assigned to {teammate_name(assignee)}" if assignee else "not assigned to the AI teammate"
-    return EventKind.ARCHIVE_SKIPPED, {"reason": f"left open in Front: the conversation is {owner}"}
+    return EventKind.ARCHIVE_SKIPPED, archive_skipped(assignee)
 
 
 def resolve(sender: Sender, support_session: SupportSession, message_id: str) -> None:
@@ -238,6 +370,5 @@ def resolve(sender: Sender, support_session: SupportSession, message_id: str) ->
             EventKind.ARCHIVE, message="Archived in Front: the customer confirmed it is solved.", message_id=message_id
         )
     else:
-        owner = f"reassigned to {teammate_name(assignee)}" if assignee else "no longer assigned to the AI teammate"
-        support_session.record(EventKind.ARCHIVE_SKIPPED, reason=f"archive skipped: {owner}", message_id=message_id)
+        support_session.record(EventKind.ARCHIVE_SKIPPED, **archive_skipped(assignee), message_id=message_id)
     db.session.commit()

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for, destinations
+from webapp.agent import AgentContext, Draft, Handoff, Reply, Resolve, agent_for, destinations
+from webapp.agent.confidence import AnswerPolicy
 from webapp.agent.policy import policy_for
 from webapp.agent.settings import handoff_message, settings_for
 from webapp.db import db
@@ -19,6 +20,7 @@ from webapp.front import actions, events, rules, sessions
 from webapp.front.errors import FrontError, FrontNotFound
 from webapp.front.events import EventGroup, FrontEvent
 from webapp.front.integration import client_for, front_integration, is_connected, settings_of, teammate_name
+from webapp.inbox import learning
 from webapp.leases import redis_lock
 from webapp.models import EventKind, Integration, JournalEntry, SessionStatus, SupportSession
 from webapp.text import html_to_text
@@ -173,6 +175,8 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
                 message_type=message.get("type"),
             )
         if sessions.has_acted_on(support_session, message_id):
+            if not retrying:
+                _record_redelivery(support_session, event, message_id)
             db.session.commit()
             return
         holder = destinations.holding(support_session)
@@ -209,6 +213,20 @@ def answer(integration: Integration, event: FrontEvent, retrying: bool) -> None:
         decide_and_act(support_session, settings.ai_teammate_id, client, message_id, text, retrying)
 
 
+def _record_redelivery(support_session: SupportSession, event: FrontEvent, message_id: str) -> None:
+    """A first attempt at an event about a message already acted on: Front delivered it again
+    under an event id the journal did not know (two webhooks sending the same events, or a
+    redelivery after the journal forgot the id). Nothing more is done; the timeline says so."""
+    handled = [e.created_at for e in sessions.events_about(support_session, message_id) if e.kind in sessions.ACTED]
+    support_session.record(
+        EventKind.REDELIVERED,
+        message="Front delivered this message again; it was already handled, so nothing more was done.",
+        message_id=message_id,
+        event_id=event.id,
+        handled_at=min(handled).isoformat() if handled else None,
+    )
+
+
 def _from_customer(message: dict, ai_teammate_id: str | None, support_session: SupportSession) -> bool:
     """Written by the customer: not by a teammate, not our own reply echoed back."""
     check = rules.ReplyCheck(
@@ -235,6 +253,7 @@ def decide_and_act(
         transcript=sessions.transcript(support_session),
         policy=policy_for(agent_settings),
         forbidden_topics=tuple(agent_settings.topics) if agent_settings else (),
+        answer_policy=AnswerPolicy.from_settings(agent_settings.answer_policy if agent_settings else None),
     )
     started = time.monotonic()
     result = agent_for(support_session.organization_id).decide(context)
@@ -254,12 +273,18 @@ def decide_and_act(
     decision = result.decision
     if isinstance(decision, Reply):
         actions.send_reply(sender, support_session, message_id, decision, retrying)
-    elif isinstance(decision, Handoff):
-        destinations.for_channel(agent_settings, support_session.channel).hand_off(
+    elif isinstance(decision, Handoff | Draft):
+        destination = destinations.for_channel(agent_settings, support_session.channel)
+        handoff = decision if isinstance(decision, Handoff) else decision.handoff
+        # The draft is for a teammate in Front; a Case or a live rep answers elsewhere.
+        if isinstance(decision, Draft) and destination.key == destinations.DEFAULT:
+            if actions.create_draft(sender, support_session, message_id, decision.reply, retrying):
+                handoff = actions.drafted(handoff, decision.reply)
+        destination.hand_off(
             sender=sender,
             support_session=support_session,
             message_id=message_id,
-            handoff=decision,
+            handoff=handoff,
             retrying=retrying,
             customer_message=handoff_message(agent_settings, support_session.channel),
         )
@@ -311,6 +336,19 @@ def record_outbound(integration: Integration, event: FrontEvent) -> None:
     if support_session.status == SessionStatus.AI:
         support_session.status = SessionStatus.HANDED_OFF
     db.session.commit()
+    _suggest_examples(support_session, message)
+
+
+def _suggest_examples(support_session: SupportSession, message: dict) -> None:
+    """A teammate's answer that links or quotes an article offers the customer's question as an
+    example for it (webapp.inbox.learning). Only an offer: a failure here is logged and the
+    recorded reply stands."""
+    try:
+        if learning.suggest_examples(support_session, message_text(message), message.get("body")):
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not suggest an example question for session %s", support_session.id)
 
 
 def record_archived(integration: Integration, event: FrontEvent) -> None:
@@ -333,8 +371,16 @@ def record_assignment(integration: Integration, event: FrontEvent) -> None:
     if to_ai and support_session.status == SessionStatus.HANDED_OFF:
         support_session.status = SessionStatus.AI
         message += " The AI answers this conversation again."
+    # Who made the change, so a Front rule that takes a handed-off conversation back shows as one.
+    by = {"source": event.source_type} if event.source_type else {}
+    if event.rule_name:
+        by["rule"] = event.rule_name
     support_session.record(
-        EventKind.ASSIGNMENT, message=message, assignee=teammate_name(assignee) if assignee else None
+        EventKind.ASSIGNMENT,
+        message=message,
+        assignee=teammate_name(assignee) if assignee else None,
+        assignee_id=assignee.get("id") if assignee else None,
+        **by,
     )
     db.session.commit()
 

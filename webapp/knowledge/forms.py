@@ -11,9 +11,9 @@ from wtforms import (
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, PasswordInput
 
-from webapp.forms import Form, strip_whitespace
+from webapp.forms import Form, api_token_characters, strip_whitespace
 
 SCHEDULES = [
     SelectChoice("daily", "Daily"),
@@ -60,13 +60,32 @@ class SourceSettingsForm(Form):
             raise ValidationError("Enter a web address starting with https://")
 
 
+# A key typed with a refused form is kept for the next try (never one already saved); every
+# page is sent with Cache-Control: no-store.
+TYPED_KEY = PasswordInput(hide_value=False)
+
+
 class FrontSourceForm(SourceSettingsForm):
     api_token = PasswordField(
         "API key",
+        widget=TYPED_KEY,
         validators=[Optional(), Length(max=4096)],
         description="A Front API token with Knowledge Base read access. Stored encrypted.",
     )
     use_ticketing_token = BooleanField("Reuse the Front ticketing token instead")
+
+
+class EditSourceForm(SourceSettingsForm):
+    """The settings of a connected source, and a key to replace its own (checked with Front,
+    like the first one, when saved)."""
+
+    api_token = PasswordField(
+        "New API key",
+        widget=TYPED_KEY,
+        filters=[strip_whitespace],
+        validators=[Optional(), Length(max=4096), api_token_characters],
+        description="Leave empty to keep the saved key. A new one must read the Help Centers chosen here.",
+    )
 
 
 class ArticleForm(Form):
@@ -77,3 +96,13 @@ class ArticleForm(Form):
     )
     locale = StringField("Locale", validators=[DataRequired(), Length(max=16)], default="en")
     internal = BooleanField("Internal (use to answer, never link)")
+
+
+class ExampleForm(Form):
+    """A question customers ask that an article answers, in their own words."""
+
+    question = StringField(
+        "Example question",
+        validators=[DataRequired(message="Enter the question as a customer would ask it."), Length(max=1000)],
+        description="As a customer would write it, e.g. “Can you deliver to Canada?”. Helps the AI find this article.",
+    )

@@ -13,6 +13,7 @@ from webapp.db import db
 from webapp.front import integration as front
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontError, FrontForbidden
+from webapp.knowledge import retrieval
 from webapp.models import KnowledgeArticle, KnowledgeSource, SourceKind, SyncSchedule, SyncStatus, Visibility, utcnow
 from webapp.queue import SYNC_KNOWLEDGE_SOURCE, job_is_live
 from webapp.ratelimit import Priority
@@ -185,7 +186,6 @@ def manual_source(organization_id: int) -> KnowledgeSource:
 def add_manual_article(
     organization_id: int, *, title: str, body: str, url: str | None, locale: str, internal: bool
 ) -> KnowledgeArticle:
-
     source = manual_source(organization_id)
     article = KnowledgeArticle(
         organization_id=organization_id,
@@ -198,5 +198,34 @@ def add_manual_article(
         visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC,
     )
     db.session.add(article)
+    db.session.flush()
+    retrieval.index_article(article)
     db.session.commit()
     return article
+
+
+def update_manual_article(
+    article: KnowledgeArticle, *, title: str, body: str, url: str | None, locale: str, internal: bool
+) -> KnowledgeArticle:
+    """Change a hand-added article; the full-text index follows by itself (the database's
+    triggers re-index the title, body and locale, see migration 0003), its passages are
+    re-embedded here when the title or body changed."""
+    if not article.hand_added:
+        raise SourceError(f"“{article.title}” comes from {article.source.name}: change it there.")
+    article.title = title.strip()
+    article.body = body.strip()
+    article.url = url or None
+    article.locale = locale
+    article.visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
+    retrieval.index_article(article)
+    db.session.commit()
+    return article
+
+
+def delete_manual_article(article: KnowledgeArticle) -> None:
+    """Delete a hand-added article, and with it (by trigger) its entry in the search index and
+    (by cascade) its passages and example questions."""
+    if not article.hand_added:
+        raise SourceError(f"“{article.title}” comes from {article.source.name}: delete it there, or hide it here.")
+    db.session.delete(article)
+    db.session.commit()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from webapp.db import db
 from webapp.front.client import FrontClient
 from webapp.front.errors import FrontAuthError, FrontForbidden
-from webapp.knowledge import sources
+from webapp.knowledge import retrieval, sources
 from webapp.leases import redis_lock
 from webapp.models import KnowledgeArticle, KnowledgeSource, SyncStatus, Visibility, utcnow
 from webapp.text import html_to_text
@@ -135,6 +135,7 @@ def _sync(source: KnowledgeSource, client: FrontClient) -> SyncReport:
             db.session.delete(article)
             report.removed += 1
     db.session.commit()
+    retrieval.reindex(source.organization_id)  # articles stored before passages existed; cheap when none
     report.api_calls = client.calls - calls_before
     return report
 
@@ -153,3 +154,4 @@ def _store(
     article.url = article_url(source, locale, content.get("slug") or slim.get("slug"))
     article.visibility = visibility_for(kb.get("type", "external"), content.get("status"))
     article.upstream_updated_at = slim.get("updated_at")
+    retrieval.index_article(article)  # committed with the article: a crash leaves neither

@@ -13,9 +13,10 @@ from webapp.crypto import secret_hint
 from webapp.db import db
 from webapp.forms import API_TOKEN_MESSAGE, ButtonForm, is_api_token
 from webapp.front import integration as front
-from webapp.knowledge import search, sources
-from webapp.knowledge.forms import ArticleForm, FrontSourceForm, SourceSettingsForm
+from webapp.knowledge import examples, search, sources
+from webapp.knowledge.forms import ArticleForm, EditSourceForm, ExampleForm, FrontSourceForm
 from webapp.models import (
+    ArticleExample,
     KnowledgeArticle,
     KnowledgeSource,
     SettingsError,
@@ -23,6 +24,7 @@ from webapp.models import (
     SourceSettings,
     SyncSchedule,
     SyncStatus,
+    Visibility,
 )
 from webapp.routing import last_page_at_most, page_number, text_arg
 from webapp.security import admin_required, owned_or_404
@@ -44,6 +46,16 @@ def _sources() -> list[KnowledgeSource]:
     )
 
 
+def _ticketing_connected() -> bool:
+    return front.is_connected(front.front_integration(current_user.organization_id))
+
+
+def _key_needed() -> str:
+    """Said (by the page's script, and by the server) when Help Centers are asked for with no key."""
+    reuse = ", or reuse the Front ticketing token" if _ticketing_connected() else ""
+    return f"Enter an API key first{reuse}: the Help Centers listed are those it can read."
+
+
 def _render_sources(form: FrontSourceForm | None = None, centers: list[dict] | None = None, status: int = 200):
     if form is None:
         form = FrontSourceForm(formdata=None, data={"start_date": sources.default_start_date(), "allow_internal": True})
@@ -54,7 +66,8 @@ def _render_sources(form: FrontSourceForm | None = None, centers: list[dict] | N
             "knowledge/data_sources.html",
             rows=rows,
             form=form,
-            ticketing_connected=front.is_connected(front.front_integration(current_user.organization_id)),
+            ticketing_connected=_ticketing_connected(),
+            key_needed=_key_needed(),
             action_form=ButtonForm(),
         ),
         status,
@@ -72,7 +85,7 @@ def _token_from(form) -> str:
         return sources.ticketing_token(current_user.organization_id)
     token = (form.api_token.data or "").strip()
     if not token:
-        raise sources.SourceError("Enter an API key, or reuse the Front ticketing token.")
+        raise sources.SourceError(_key_needed())
     if not is_api_token(token):
         raise sources.SourceError(API_TOKEN_MESSAGE)
     return token
@@ -144,7 +157,7 @@ def edit_source(source_id: int):
         abort(404)
     if request.method == "POST":
         return _save_source(source)
-    form = SourceSettingsForm(
+    form = EditSourceForm(
         formdata=None,
         data={
             "name": source.name,
@@ -158,8 +171,10 @@ def edit_source(source_id: int):
     return _render_edit(source, form)
 
 
-def _render_edit(source, form, status=200):
-    form.knowledge_bases.choices = _center_choices(source.knowledge_bases)
+def _render_edit(source, form, status=200, centers: list[dict] | None = None):
+    form.knowledge_bases.choices = _center_choices(source.knowledge_bases if centers is None else centers)
+    if source.use_ticketing_token:
+        form.api_token.description = "Leave empty to keep using the Front ticketing token, or enter a key of its own."
     return (
         render_template(
             "knowledge/edit_source.html",
@@ -172,29 +187,67 @@ def _render_edit(source, form, status=200):
     )
 
 
+def _centers_of_new_key(source: KnowledgeSource, token: str | None) -> tuple[list[dict] | None, str | None]:
+    """The Help Centers a newly entered key can read, checked with Front as when the source was
+    connected, or why Front refused it; (None, None) when no key was entered, or one whose
+    characters the field's own check refuses."""
+    if not token or not is_api_token(token):
+        return None, None
+    try:
+        return sources.list_help_centers(sources.client_for(source.organization_id, token)), None
+    except sources.SourceError as exc:
+        return None, str(exc)
+
+
+def _unreadable(selected: list[str], choices: list[dict], readable: list[dict]) -> list[str]:
+    names = {c["id"]: c["name"] for c in choices}
+    ids = {c["id"] for c in readable}
+    return [names.get(kb_id, kb_id) for kb_id in selected if kb_id not in ids]
+
+
 @admin_required
 def _save_source(source: KnowledgeSource):
-    form = SourceSettingsForm()
-    form.knowledge_bases.choices = _center_choices(source.knowledge_bases)
-    if not form.validate_on_submit():
-        return _render_edit(source, form, 400)
+    form = EditSourceForm()
+    new_centers, key_error = _centers_of_new_key(source, form.api_token.data)
+    # Offered: what the new key reads, and what was selected before (to deselect what it cannot read).
+    centers = source.knowledge_bases
+    if new_centers is not None:
+        known = {c["id"] for c in new_centers}
+        centers = new_centers + [c for c in source.knowledge_bases if c["id"] not in known]
+    form.knowledge_bases.choices = _center_choices(centers)
+    valid = form.validate_on_submit()
+    if key_error:
+        form.api_token.errors.append(key_error)
+    if valid and new_centers is not None and (lost := _unreadable(form.knowledge_bases.data, centers, new_centers)):
+        them = "it" if len(lost) == 1 else "them"
+        form.api_token.errors.append(
+            f"This key cannot read {', '.join(lost)}: enter a key that can, or deselect {them}."
+        )
+    if not valid or form.api_token.errors:
+        return _render_edit(source, form, 400, centers)
     try:
         source.options = replace(
             source.options,
+            knowledge_bases=tuple(new_centers if new_centers is not None else source.knowledge_bases),
             selected=tuple(form.knowledge_bases.data),
             start_date=form.start_date.data.isoformat(),
             help_center_url=form.help_center_url.data or None,
         )
     except SettingsError as exc:
         form.form_errors.append(f"Not saved: {exc}.")
-        return _render_edit(source, form, 400)
+        return _render_edit(source, form, 400, centers)
+    if new_centers is not None:
+        source.credentials = {sources.API_KEY: form.api_token.data}
+        source.use_ticketing_token = False
     source.name = form.name.data.strip()
     source.allow_internal = form.allow_internal.data
     source.schedule = SyncSchedule(form.schedule.data)
     removed = sources.remove_deselected(source)
     db.session.commit()
     flash(
-        f"{source.name} saved." + (f" Removed {removed} articles of deselected Help Centers." if removed else ""),
+        f"{source.name} saved."
+        + (" It now reads Front with the new API key." if new_centers is not None else "")
+        + (f" Removed {removed} articles of deselected Help Centers." if removed else ""),
         "success",
     )
     return redirect(url_for("knowledge.data_sources"))
@@ -244,6 +297,10 @@ def source_status(source_id: int):
 
 @bp.get("/knowledge")
 def articles():
+    return _render_articles(ArticleForm(formdata=None))
+
+
+def _render_articles(form: ArticleForm, status: int = 200):
     query = text_arg(request.args, "q")  # no NUL or other control character reaches a query
     page = page_number(request.args)
     per_page = current_app.config["INBOX_PAGE_SIZE"]
@@ -273,17 +330,31 @@ def articles():
                 .offset((page - 1) * per_page)
             )
         )
-    return render_template(
-        "knowledge/articles.html",
-        items=items,
-        hits=hits,
-        query=query,
-        page=page,
-        pages=max(1, -(-total // per_page)),
-        total=total,
-        form=ArticleForm(),
-        action_form=ButtonForm(),
+    return (
+        render_template(
+            "knowledge/articles.html",
+            items=items,
+            hits=hits,
+            query=query,
+            page=page,
+            pages=max(1, -(-total // per_page)),
+            total=total,
+            form=form,
+            action_form=ButtonForm(),
+            example_counts=examples.counts([article.id for article in items]),
+        ),
+        status,
     )
+
+
+def _article_fields(form: ArticleForm) -> dict:
+    return {
+        "title": form.title.data,
+        "body": form.body.data,
+        "url": form.url.data,
+        "locale": form.locale.data.strip().lower(),
+        "internal": form.internal.data,
+    }
 
 
 @bp.post("/knowledge")
@@ -291,21 +362,67 @@ def articles():
 def add_article():
     form = ArticleForm()
     if not form.validate_on_submit():
-        flash(
-            "The article was not added: "
-            + "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items()),
-            "error",
-        )
-        return redirect(url_for("knowledge.articles"))
-    article = sources.add_manual_article(
-        current_user.organization_id,
-        title=form.title.data,
-        body=form.body.data,
-        url=form.url.data,
-        locale=form.locale.data.strip().lower(),
-        internal=form.internal.data,
-    )
+        return _render_articles(form, 400)  # what was typed stays in the form
+    article = sources.add_manual_article(current_user.organization_id, **_article_fields(form))
     flash(f"Added “{article.title}”.", "success")
+    return redirect(url_for("knowledge.articles"))
+
+
+def _hand_added_or_refused(article: KnowledgeArticle):
+    """A synced article belongs to its source: the admin is told where to change it."""
+    if article.hand_added:
+        return None
+    flash(
+        f"“{article.title}” comes from {article.source.name}: change or delete it there. "
+        "Here it can only be hidden from the AI.",
+        "error",
+    )
+    return redirect(url_for("knowledge.articles"))
+
+
+@bp.route("/knowledge/<int:article_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_article(article_id: int):
+    article = owned_or_404(KnowledgeArticle, article_id)
+    if (refused := _hand_added_or_refused(article)) is not None:
+        return refused
+    if request.method == "GET":
+        form = ArticleForm(
+            formdata=None,
+            data={
+                "title": article.title,
+                "body": article.body,
+                "url": article.url,
+                "locale": article.locale,
+                "internal": article.visibility == Visibility.INTERNAL,
+            },
+        )
+        return _render_edit_article(article, form)
+    form = ArticleForm()
+    if not form.validate_on_submit():
+        return _render_edit_article(article, form, 400)
+    sources.update_manual_article(article, **_article_fields(form))
+    flash(f"Saved “{article.title}”.", "success")
+    return redirect(url_for("knowledge.articles"))
+
+
+def _render_edit_article(article: KnowledgeArticle, form: ArticleForm, status: int = 200):
+    return (
+        render_template("knowledge/edit_article.html", article=article, form=form, action_form=ButtonForm()),
+        status,
+    )
+
+
+@bp.post("/knowledge/<int:article_id>/delete")
+@admin_required
+def delete_article(article_id: int):
+    article = owned_or_404(KnowledgeArticle, article_id)
+    if (refused := _hand_added_or_refused(article)) is not None:
+        return refused
+    if ButtonForm().validate_on_submit():
+        title = article.title
+        sources.delete_manual_article(article)
+        flash(f"Deleted “{title}”.", "success")
     return redirect(url_for("knowledge.articles"))
 
 
@@ -322,3 +439,58 @@ def toggle_hidden(article_id: int):
         if request.referrer and request.referrer.startswith(request.host_url)
         else url_for("knowledge.articles")
     )
+
+
+# -- example questions on an article ----------------------------------------------------------
+
+
+@bp.get("/knowledge/<int:article_id>/examples")
+@admin_required
+def article_examples(article_id: int):
+    article = owned_or_404(KnowledgeArticle, article_id)
+    return _render_examples(article, ExampleForm(formdata=None))
+
+
+def _render_examples(article: KnowledgeArticle, form: ExampleForm, status: int = 200):
+    return (
+        render_template(
+            "knowledge/article_examples.html",
+            article=article,
+            examples=examples.examples_of(article),
+            form=form,
+            action_form=ButtonForm(),
+        ),
+        status,
+    )
+
+
+@bp.post("/knowledge/<int:article_id>/examples")
+@admin_required
+def add_example(article_id: int):
+    article = owned_or_404(KnowledgeArticle, article_id)
+    form = ExampleForm()
+    if not form.validate_on_submit():
+        return _render_examples(article, form, 400)  # what was typed stays in the form
+    try:
+        example = examples.add_example(article, form.question.data)
+    except examples.ExampleError as exc:
+        form.question.errors = [*form.question.errors, str(exc)]
+        return _render_examples(article, form, 400)
+    db.session.commit()
+    flash(f"Added “{example.question}” as an example.", "success")
+    return redirect(url_for("knowledge.article_examples", article_id=article.id))
+
+
+@bp.post("/knowledge/<int:article_id>/examples/<int:example_id>/delete")
+@admin_required
+def remove_example(article_id: int, example_id: int):
+    article = owned_or_404(KnowledgeArticle, article_id)
+    example = owned_or_404(ArticleExample, example_id)
+    if example.article_id != article.id:
+        abort(404)
+    if ButtonForm().validate_on_submit():
+        question = example.question
+        examples.remove_example(example)
+        db.session.commit()
+        flash(f"Removed the example “{question}”.", "success")
+    return redirect(url_for("knowledge.article_examples", article_id=article.id))

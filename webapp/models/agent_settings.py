@@ -58,6 +58,8 @@ class AgentSettings(Base):
     advanced: Mapped[dict] = mapped_column(MutableJSON, default=dict)  # see AdvancedSwitches
     forbidden_topics: Mapped[str] = mapped_column(Text, default="", server_default="")
     destinations: Mapped[dict] = mapped_column(MutableJSON, default=dict)  # channel -> destination key
+    # How sure the built-in agent must be to reply, or to draft for a teammate (AnswerPolicy).
+    answer_policy: Mapped[dict] = mapped_column(MutableJSON, default=dict)
     message_open: Mapped[str] = mapped_column(Text, default=DEFAULT_MESSAGE_OPEN)
     message_closed: Mapped[str] = mapped_column(Text, default=DEFAULT_MESSAGE_CLOSED)
     office_hours_id: Mapped[int | None] = mapped_column(ForeignKey("office_hours.id", ondelete="SET NULL"))

@@ -4,7 +4,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -152,3 +164,45 @@ class KnowledgeArticle(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     source: Mapped[KnowledgeSource] = relationship(back_populates="articles")
+
+    @property
+    def hand_added(self) -> bool:
+        """Written in Switchboard, so edited and deleted here; a synced article belongs to its
+        source, and the next sync would undo any change made here (it can only be hidden)."""
+        return self.source.kind == SourceKind.MANUAL
+
+
+class KnowledgePassage(Base):
+    """A paragraph of an article with its sentence embedding (``webapp.knowledge.embeddings``):
+    what semantic retrieval searches and what an answer quotes. Rebuilt per article when its
+    text changes (``content_hash``) or the embedding model does (``model``)."""
+
+    __tablename__ = "knowledge_passages"
+    __table_args__ = (Index("ix_knowledge_passages_org", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("knowledge_articles.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 0 for the title, then paragraphs in order
+    text: Mapped[str] = mapped_column(Text)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32 little-endian, L2-normalised
+    model: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))  # of the article's title and body
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ArticleExample(Base):
+    """A question customers ask in their own words that an article answers: added by an admin,
+    or suggested when a teammate answered a handed-off question from the article and accepted
+    in the Inbox. Examples count in retrieval like the article's own passages."""
+
+    __tablename__ = "article_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("knowledge_articles.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(ClippedText(1000))
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    model: Mapped[str | None] = mapped_column(String(64))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("support_sessions.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -100,6 +100,11 @@ class EventKind(StrEnum):
     # A conversation with a live rep through Salesforce Live Messaging: opened, a customer's
     # message sent to the rep, a rep joining or leaving.
     LIVE_MESSAGING = "live_messaging"
+    # Front delivered a message again after it was handled (a second webhook, a late resend).
+    REDELIVERED = "redelivered"
+    # A teammate's answer to a handed-off question linked or quoted an article: the customer's
+    # question is offered to admins as an example for it (open, then accepted or dismissed).
+    EXAMPLE_SUGGESTION = "example_suggestion"
 
     @property
     def label(self) -> str:

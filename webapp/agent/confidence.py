@@ -1,0 +1,259 @@
+"""How sure the built-in agent is that an article answers a question, and what it does about it.
+
+Being about the same topic is not answering the question: an unanswerable question often lands
+close to some article (measured on the project's own data, similarities of unanswerable
+questions reached 0.48 while right answers went as low as 0.19). So the confidence combines
+signals that each catch a different way of being wrong:
+
+- coverage: the share of the question's key words (stem for stem) that the chosen passage or
+  its title contains: an answer uses the question's words, or their stems. A misspelt word
+  counts when the text has the word it misses by a letter ("pakage", "subscribtion"): one
+  edit (a letter added, dropped, changed or two swapped) for words of 5 letters or more, two
+  from 8; never for shorter words, and never for a word the embedding model knows whole,
+  which is spelt right ("charge" is not a typo of "change"). Single-word vectors were tried
+  for synonyms and left out: at a similarity safe enough to trust (0.75) they only matched
+  forms the stems already match, and real synonyms score far lower ("parcel" and "package"
+  0.32, "delivery" and "shipping" 0.55);
+- similarity: the meaning of the question against the article's best passage, or against the
+  example questions customers asked about it, whichever is closer;
+- margin: how far the article stands ahead of the next one in meaning; two articles about
+  equally close means the agent is guessing between them (the fused-rank margin is shown too,
+  but not weighted: with reciprocal-rank fusion it hardly differs between a clear lead and a tie);
+- found by words: an article the full-text search did not find at all is a paraphrase at best;
+- intent: a statement that asks nothing ("my parcel is late") is a weaker case for an answer
+  than a question.
+
+The weights and the thresholds were fitted on ``bench/agent_cases.py`` (CASES and UNSEEN_CASES):
+every labelled answer scores 0.6 or more and replies; no unanswerable question scores above 0.4,
+so each falls below the draft threshold or between the two (a draft for a teammate and a
+handoff: the customer never gets the guess).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+from webapp.agent import signals
+from webapp.knowledge import embeddings
+from webapp.language import base_language
+
+# The weights of each signal in the confidence; they add up to 1.
+WEIGHTS = {"coverage": 0.30, "similarity": 0.30, "margin": 0.25, "found_by_words": 0.15}
+# A similarity below the floor says nothing; at the ceiling it is as good as it gets with this model.
+SIMILARITY_FLOOR, SIMILARITY_CEILING = 0.25, 0.70
+# A lead of this much similarity over the next article is a clear one.
+CLEAR_MARGIN = 0.25
+# A reply needs the chosen passage to hold at least this share of the question's key words, or
+# a meaning at least this close: an article about the question's subject that uses few of its
+# words ("can I collect my order from your shop?" beside an article on shipping times) is about
+# the same thing, not an answer, however far it stands ahead of the others.
+GROUNDED_COVERAGE, GROUNDED_SIMILARITY = 0.5, 0.5
+# A message that asks nothing counts for this share of its confidence.
+STATEMENT_FACTOR = 0.85
+# A word this long (in letters) may be a typo one edit away from the text's word; from the
+# second length, two edits away.
+TYPO_LENGTHS = (5, 8)
+WORD = re.compile(r"[^\W\d_]+")
+
+QUESTION = re.compile(
+    r"\?|^\s*(how|what|when|where|which|who|why|can|could|do|does|did|is|are|will|would|should|may|"
+    r"comment|quand|où|quel|quelle|combien|pourquoi|est-ce|puis-je|"
+    r"wie|was|wann|wo|welche|warum|kann|können|"
+    r"cómo|como|qué|que|cuándo|dónde|cuál|puedo|por qué)\b|"
+    r"\b(i (need|want|would like|'d like)|please|help|je (veux|voudrais)|ich (möchte|brauche)|quiero|necesito)\b",
+    re.I,
+)
+
+
+class PolicyError(ValueError):
+    """An answer policy that cannot be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """When the built-in agent replies, drafts for a teammate, or hands off, by confidence.
+
+    Defaults favour safety: a reply needs a clear case, and between the two thresholds the
+    answer is only drafted for a teammate, who decides."""
+
+    reply_at: float = 0.55
+    draft_at: float = 0.35
+    drafts: bool = True
+
+    def __post_init__(self):
+        for name in ("reply_at", "draft_at"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+                raise PolicyError(f"{name.replace('_', ' ')} is a confidence from 0 to 1, not {value!r}")
+        if self.draft_at > self.reply_at:
+            raise PolicyError("the draft threshold must not be above the reply threshold")
+        if not isinstance(self.drafts, bool):
+            raise PolicyError("drafts is on or off")
+
+    @classmethod
+    def from_settings(cls, stored: dict | None) -> AnswerPolicy:
+        """The saved policy; the defaults for anything missing or unusable (a stored value is
+        never a reason not to answer at all)."""
+        known = {k: v for k, v in (stored or {}).items() if k in cls.__dataclass_fields__}
+        try:
+            return cls(**known)
+        except (PolicyError, TypeError):
+            return cls()
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def outcome(self, confidence: float) -> str:
+        """'reply', 'draft' or 'handoff'."""
+        if confidence >= self.reply_at:
+            return "reply"
+        if self.drafts and confidence >= self.draft_at:
+            return "draft"
+        return "handoff"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The signals for the best candidate, and the confidence they add up to."""
+
+    covered: int
+    terms: int
+    similarity: float
+    example_similarity: float
+    similarity_margin: float
+    fused_margin: float
+    found_by_words: bool
+    asks: bool
+    confidence: float
+
+    @property
+    def coverage(self) -> float:
+        return self.covered / self.terms if self.terms else 0.0
+
+    @property
+    def grounded(self) -> bool:
+        """Whether the passage shares enough of the question's words, or its meaning, to be sent."""
+        meaning = max(self.similarity, self.example_similarity)
+        return self.coverage >= GROUNDED_COVERAGE or meaning >= GROUNDED_SIMILARITY
+
+    def scores(self) -> dict:
+        """The figures shown on the timeline, rounded for people."""
+        return {
+            "confidence": round(self.confidence, 2),
+            "coverage": f"{self.covered}/{self.terms}",
+            "similarity": round(self.similarity, 2),
+            "example_similarity": round(self.example_similarity, 2),
+            "margin": round(self.similarity_margin, 2),
+            "fused_margin": round(self.fused_margin, 2),
+            "found_by_words": self.found_by_words,
+        }
+
+
+def _scale(value: float, low: float, high: float) -> float:
+    return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """The Damerau-Levenshtein distance (optimal string alignment) between two words, or
+    ``limit + 1`` as soon as it is sure to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2, previous = [], list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _allowed_edits(a: str, b: str) -> int:
+    shorter = min(len(a), len(b))
+    return 2 if shorter >= TYPO_LENGTHS[1] else 1 if shorter >= TYPO_LENGTHS[0] else 0
+
+
+@lru_cache(maxsize=4096)
+def _may_be_misspelt(word: str) -> bool:
+    """Whether a word may be a typo: alphabetic, long enough, and not one the embedding model's
+    vocabulary holds whole (those are real words, spelt as meant)."""
+    if len(word) < TYPO_LENGTHS[0] or not word.isalpha():
+        return False
+    return not embeddings.known_word(word)
+
+
+@lru_cache(maxsize=4096)
+def _text_words(text: str, lang: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    """(the stems of a text, its alphabetic words and their stems long enough to be typo targets)."""
+    words = set(WORD.findall(text.lower()))
+    stemmed = signals.stems(text, lang)
+    targets = {w for w in words | signals.stems(" ".join(words), lang) if len(w) >= TYPO_LENGTHS[0]}
+    return frozenset(stemmed), frozenset(targets)
+
+
+@lru_cache(maxsize=16384)
+def _near(form: str, target: str) -> bool:
+    allowed = _allowed_edits(form, target)
+    return allowed > 0 and _edits(form, target, allowed) <= allowed
+
+
+def covered_terms(question_terms: list[str], text: str, locale: str | None) -> tuple[int, int]:
+    """(how many of the question's key words the text contains, how many there are), stem for
+    stem in the text's language ('shipping' meets 'ships'), or as a likely typo of one of the
+    text's words ('pakage' meets 'package')."""
+    lang = base_language(locale)
+    present, targets = _text_words(text, lang)
+    by_stem: dict[str, list[str]] = {}
+    for term in question_terms:
+        for stem in signals.stems(term, lang):
+            by_stem.setdefault(stem, []).append(term)
+    covered = 0
+    for stem, words in by_stem.items():
+        if stem in present:
+            covered += 1
+        elif any(
+            _may_be_misspelt(word) and any(_near(form, target) for form in {word, stem} for target in targets)
+            for word in words
+        ):
+            covered += 1
+    return covered, len(by_stem)
+
+
+def assess(question: str, question_terms: list[str], candidates: list) -> Assessment | None:
+    """The confidence that ``candidates[0]`` (best first, as ``retrieval.retrieve`` gives them)
+    answers the question; None when there is no candidate."""
+    if not candidates:
+        return None
+    best, others = candidates[0], candidates[1:]
+    covered, terms = covered_terms(question_terms, f"{best.title} {best.passage}", best.locale)
+    meaning = max(best.similarity, best.example_similarity)
+    runner_up = max((max(c.similarity, c.example_similarity) for c in others), default=0.0)
+    similarity_margin = max(0.0, meaning - runner_up)
+    next_fused = others[0].fused if others else 0.0
+    fused_margin = (best.fused - next_fused) / best.fused if best.fused > 0 else 0.0
+    asks = bool(QUESTION.search(question))
+    confidence = (
+        WEIGHTS["coverage"] * (covered / terms if terms else 0.0)
+        + WEIGHTS["similarity"] * _scale(meaning, SIMILARITY_FLOOR, SIMILARITY_CEILING)
+        + WEIGHTS["margin"] * min(1.0, similarity_margin / CLEAR_MARGIN)
+        + WEIGHTS["found_by_words"] * (best.fts_rank is not None)
+    )
+    if not asks:
+        confidence *= STATEMENT_FACTOR
+    return Assessment(
+        covered=covered,
+        terms=terms,
+        similarity=best.similarity,
+        example_similarity=best.example_similarity,
+        similarity_margin=similarity_margin,
+        fused_margin=fused_margin,
+        found_by_words=best.fts_rank is not None,
+        asks=asks,
+        confidence=round(confidence, 4),
+    )
