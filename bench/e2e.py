@@ -2,7 +2,7 @@
 built-in agent, to Switchboard's answer arriving back at the fake Front.
 
     .venv/bin/python -m bench.e2e [--rate 20] [--seconds 60] [--articles 1000]
-        [--limited-conversations 25] [--database-url URL] [--redis-url URL]
+        [--limited-conversations 25] [--saturation-seconds 20] [--database-url URL] [--redis-url URL]
 
 Set-up: a fresh instance folder; the fake Front (``webapp.sandbox``) on loopback with an AI
 teammate and a Help Center of ``--articles`` generated articles, imported by Switchboard's own
@@ -15,7 +15,10 @@ sync; `switchboard serve`'s gunicorn and exactly one `switchboard worker`.
    the answer, or the handoff's notice to the customer. A conversation with no decision at all
    is lost; one answered twice is duplicated. The organization's API budget is set high here:
    this run is about Switchboard, the next one about Front's limits.
-2. Front API budget. The calls each conversation of run 1 cost, by decision.
+2. Saturation. Steady runs of ``--saturation-seconds`` at doubling rates (4, 8, 16 ... a
+   second), then halving steps between the last that held and the first that did not, find
+   the rate at which one worker's p95 latency passes 1 s: how many conversations a second one
+   worker takes. Also the Front API budget: the calls each conversation of run 1 cost.
 3. A plan limit of 50 requests a minute. The fake Front refuses (429, Retry-After) beyond 50
    requests in any rolling minute, Switchboard is told the same limit, and
    ``--limited-conversations`` conversations arrive at once. Prints the 429s Front answered,
@@ -251,6 +254,41 @@ def latency_figures(conversations: Conversations) -> dict:
     }
 
 
+SATURATION_P95_MS = 1000.0
+
+
+def saturation(fake, webhook_url: str, pool: ThreadPoolExecutor, step_seconds: float, first_rate: float) -> dict:
+    """One worker's saturation point: steady runs of ``step_seconds`` at doubling rates until
+    the p95 latency passes SATURATION_P95_MS, then halving steps between the last rate that
+    held and the first that did not. Each step starts once the one before has drained."""
+    steps: list[dict] = []
+
+    def step(rate: float) -> bool:
+        conversations = Conversations(fake, webhook_url, f"sat{len(steps)}")
+        drive(conversations, texts_for(max(10, int(rate * step_seconds)), seed=17 + len(steps)), rate, pool)
+        wait_for_decisions(conversations, 300)
+        figures = latency_figures(conversations)
+        held = figures["p95_ms"] <= SATURATION_P95_MS and figures["lost"] == 0
+        steps.append({"rate": rate, "p95_ms": figures["p95_ms"], "lost": figures["lost"], "held": held})
+        print(f"  {rate:6.1f}/s: p95 {figures['p95_ms']:8.0f} ms{'' if held else '  (past the limit)'}", flush=True)
+        return held
+
+    low, high = 0.0, first_rate
+    while step(high):
+        low, high = high, high * 2
+        if high > 512:
+            break
+    for _ in range(3):  # narrow it down to an eighth of the first bracket
+        if high - low <= max(0.5, low / 8):
+            break
+        middle = round((low + high) / 2, 1)
+        if step(middle):
+            low = middle
+        else:
+            high = middle
+    return {"rate": low, "first_failing_rate": high, "steps": steps, "step_seconds": step_seconds}
+
+
 def run(
     rate: float = 20.0,
     seconds: float = 60.0,
@@ -258,6 +296,7 @@ def run(
     limited_conversations: int = 25,
     database_url: str | None = None,
     redis_url: str | None = None,
+    saturation_seconds: float = 0.0,
 ) -> dict:
     import logging
 
@@ -305,6 +344,15 @@ def run(
                     }
                     for role in memory.roots
                 }
+
+                if saturation_seconds:
+                    print(
+                        f"run 2: one worker's saturation point (p95 past {SATURATION_P95_MS:.0f} ms), "
+                        f"{saturation_seconds:g} s a step ...",
+                        flush=True,
+                    )
+                    result["saturation"] = saturation(fake, webhook_url, pool, saturation_seconds, first_rate=4.0)
+                    worker.check()
 
                 print(
                     f"run 3: {limited_conversations} conversations at once, {PLAN_LIMIT} requests a minute ...",
@@ -365,6 +413,13 @@ def print_report(result: dict) -> None:
         f"{lat['handoff_calls_mean']:.2f}{TARGETS['handoff_calls']:>10}  "
         f"{met(lat['handoff_calls_max'] <= TARGETS['handoff_calls'])}"
     )
+    if "saturation" in result:
+        sat = result["saturation"]
+        print(
+            f"\nOne worker's saturation point: {sat['rate']:g} conversations a second hold a p95 under "
+            f"{SATURATION_P95_MS / 1000:g} s ({sat['first_failing_rate']:g}/s do not; "
+            f"steps of {sat['step_seconds']:g} s)"
+        )
     print(f"\nPlan limit {PLAN_LIMIT}/min: {lim['conversations']} conversations at once, {lim['calls']} calls")
     print(f"{'429s answered by Front':<28}{lim['refused_429']:>6}")
     print(f"{'errors on sessions':<28}{lim['session_errors']:>6}{'0':>12}  {met(lim['session_errors'] == 0)}")
@@ -387,9 +442,23 @@ def main() -> None:
     parser.add_argument("--limited-conversations", type=int, default=25)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
+    parser.add_argument(
+        "--saturation-seconds",
+        type=float,
+        default=20.0,
+        help="length of each step of the saturation search (0: skip it)",
+    )
     args = parser.parse_args()
     print_report(
-        run(args.rate, args.seconds, args.articles, args.limited_conversations, args.database_url, args.redis_url)
+        run(
+            args.rate,
+            args.seconds,
+            args.articles,
+            args.limited_conversations,
+            args.database_url,
+            args.redis_url,
+            args.saturation_seconds,
+        )
     )
 
 

@@ -416,8 +416,9 @@ def install(instance: Path, database_url: str | None, redis_url: str) -> Install
 
 
 def _inspect(installation: Installation, instance: Path, remove_jobs: bool = False) -> tuple[int, int]:
-    """How many journal rows the organization has, and how many of them have their job in
-    Redis; with ``remove_jobs``, take those jobs off the webhook queue afterwards."""
+    """How many journal rows the organization has, and how many of them have their job (or
+    their announcement to the workers) in Redis; with ``remove_jobs``, take those off Redis
+    afterwards."""
     from rq.job import Job
     from sqlalchemy import select
 
@@ -437,7 +438,18 @@ def _inspect(installation: Installation, instance: Path, remove_jobs: bool = Fal
             .order_by(JournalEntry.id)
         ).all()
         queue = get_queue("webhooks")
-        jobs = 0
+        # A webhook's job, or its announcement that a worker has not turned into one yet.
+        announced = connection.lrange(journal.ANNOUNCED, 0, -1)
+        ours = set(ids) & {int(raw) for raw in announced if raw.isdigit()}
+        jobs = len(ours)
+        if remove_jobs and ours:
+            others = [raw for raw in announced if not (raw.isdigit() and int(raw) in ours)]
+            with connection.pipeline() as pipeline:
+                pipeline.delete(journal.ANNOUNCED)
+                if others:
+                    pipeline.rpush(journal.ANNOUNCED, *others)
+                pipeline.execute()
+        ids = [entry_id for entry_id in ids if entry_id not in ours]
         for start in range(0, len(ids), 1000):
             pipeline = connection.pipeline(transaction=False)
             for entry_id in ids[start : start + 1000]:
@@ -450,7 +462,7 @@ def _inspect(installation: Installation, instance: Path, remove_jobs: bool = Fal
         db.session.remove()
         db.engine.dispose()
     connection.close()
-    return len(ids), jobs
+    return len(ids) + len(ours), jobs
 
 
 @contextlib.contextmanager

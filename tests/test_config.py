@@ -1,3 +1,6 @@
+import re
+
+import pytest
 from cryptography.fernet import Fernet
 
 from webapp import config, create_app
@@ -56,3 +59,102 @@ def test_the_app_starts_on_embedded_defaults(tmp_path, monkeypatch):
     assert app.config["REDIS_URL"].startswith("unix://")
     assert app.extensions["redis"].ping()
     assert app.config["DATABASE_URL"].startswith("sqlite:///")
+
+
+@pytest.fixture
+def bare_environment(monkeypatch):
+    """No PUBLIC_URL, HOST or PORT: what a first start sees."""
+    for name in ("PUBLIC_URL", "HOST", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        (None, None, "http://localhost:5000"),
+        (None, "8080", "http://localhost:8080"),
+        ("0.0.0.0", "8080", "http://localhost:8080"),
+        ("127.0.0.1", "5001", "http://localhost:5001"),
+        ("localhost", "5001", "http://localhost:5001"),
+        ("::", "5001", "http://localhost:5001"),
+        ("", "5001", "http://localhost:5001"),
+        ("10.0.0.5", "8080", "http://10.0.0.5:8080"),
+        ("support.acme.test", "80", "http://support.acme.test:80"),
+        ("fd00::5", "8080", "http://[fd00::5]:8080"),
+    ],
+)
+def test_without_public_url_the_address_follows_host_and_port(tmp_path, bare_environment, host, port, expected):
+    if host is not None:
+        bare_environment.setenv("HOST", host)
+    if port is not None:
+        bare_environment.setenv("PORT", port)
+    assert config.from_environment(tmp_path)["PUBLIC_URL"] == expected
+
+
+def test_public_url_wins_over_host_and_port(tmp_path, bare_environment):
+    bare_environment.setenv("PORT", "8080")
+    bare_environment.setenv("PUBLIC_URL", " https://support.example.com/switchboard/ ")
+    assert config.from_environment(tmp_path)["PUBLIC_URL"] == "https://support.example.com/switchboard"
+    bare_environment.setenv("PUBLIC_URL", "")  # set but empty: as if unset
+    assert config.from_environment(tmp_path)["PUBLIC_URL"] == "http://localhost:8080"
+
+
+def test_every_url_switchboard_builds_follows_the_port(tmp_path, bare_environment, database_url, redis_url):
+    from webapp.front.integration import webhook_url as front_webhook_url
+    from webapp.models import Integration
+    from webapp.salesforce.integration import redirect_uri
+    from webapp.salesforce.integration import webhook_url as salesforce_webhook_url
+
+    bare_environment.setenv("PORT", "8123")
+    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url}, instance_path=str(tmp_path))
+    integration = Integration(webhook_token="hook")
+    with app.app_context():
+        assert front_webhook_url(integration) == "http://localhost:8123/webhooks/front/hook"
+        assert salesforce_webhook_url(integration) == "http://localhost:8123/webhooks/salesforce/hook"
+        assert redirect_uri() == "http://localhost:8123/oauth/salesforce/callback"
+
+
+@pytest.mark.parametrize("port", ["http", "0", "65536", "-1", "80.5"])
+def test_a_port_that_is_not_one_is_refused_with_its_name(tmp_path, bare_environment, port):
+    bare_environment.setenv("PORT", port)
+    with pytest.raises(ValueError, match=f"PORT must be a port number from 1 to 65535, not '{re.escape(port)}'"):
+        config.from_environment(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["support.example.com", "ftp://support.example.com", "https://", "https://x.test:port", "https://x.test/?a=1"],
+)
+def test_a_public_url_that_is_not_an_address_is_refused_with_an_example(tmp_path, bare_environment, value):
+    bare_environment.setenv("PUBLIC_URL", value)
+    with pytest.raises(ValueError, match="PUBLIC_URL must be the address .* such as https://support.example.com"):
+        config.from_environment(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("value", "level", "pragma"), [(None, "NORMAL", 1), ("full", "FULL", 2), ("EXTRA", "EXTRA", 3)]
+)
+def test_sqlite_syncs_its_log_as_sqlite_synchronous_says(tmp_path, monkeypatch, value, level, pragma):
+    from sqlalchemy import text
+
+    from webapp.db import db
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    if value is None:
+        monkeypatch.delenv("SQLITE_SYNCHRONOUS", raising=False)
+    else:
+        monkeypatch.setenv("SQLITE_SYNCHRONOUS", value)
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["SQLITE_SYNCHRONOUS"] == level
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA synchronous")).scalar() == pragma
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+@pytest.mark.parametrize("value", ["OFF", "0", "fast", "NORMAL; DROP TABLE users"])
+def test_an_unsafe_or_unknown_sqlite_synchronous_level_is_refused_with_its_name(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SQLITE_SYNCHRONOUS", value)
+    with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA"):
+        config.from_environment(tmp_path)

@@ -15,7 +15,9 @@ from tests.conftest import free_port
 def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops_them(tmp_path):
     port = free_port()
     env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS")
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ENCRYPTION_KEYS", "PUBLIC_URL", "HOST")
     }
     env.update(INSTANCE_PATH=str(tmp_path), PORT=str(port), WEB_CONCURRENCY="1")
     process = subprocess.Popen(
@@ -31,8 +33,13 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
         while time.monotonic() < deadline and process.poll() is None:
             try:
                 health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                if health.json()["workers"] and health.json()["processes"]["scheduler"] == "up":
-                    break  # the RQ worker and the scheduler are up too
+                processes = health.json()["processes"]
+                if (
+                    processes["workers"]
+                    and processes["scheduler"] == "up"
+                    and (processes["relays"] or {}).get("running")
+                ):
+                    break  # the RQ worker, the scheduler and the Live Messaging relay are up too
             except requests.RequestException:  # not listening yet, or still starting up
                 pass
             time.sleep(0.3)
@@ -42,8 +49,14 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
         assert health.json() == {
             "status": "ok",
             "checks": {"database": "ok", "redis": "ok"},
-            "processes": {"web": "up", "workers": 1, "scheduler": "up"},
+            "processes": {
+                "web": "up",
+                "workers": 1,
+                "scheduler": "up",
+                "relays": {"running": 1, "streams": 0, "conversations_without_relay": 0},
+            },
             "journal": {"pending": 0, "failed": 0},
+            "setup_checks": {"failing": 0, "warning": 0},
             "workers": 1,
         }
         assert (
@@ -58,6 +71,71 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert "Worker" in output and "started" in output  # the RQ worker came up too
+    assert f"Switchboard on http://localhost:{port} (listening on 127.0.0.1:{port})" in output
+
+
+def _banner(monkeypatch, tmp_path, database_url, redis_url, **environment) -> str:
+    """What `switchboard serve` prints as it starts, in this environment (its children not started)."""
+    from webapp import cli, create_app
+
+    for name in ("PUBLIC_URL", "HOST", "PORT", "FRONT_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(cli.migrations, "upgrade", lambda *args, **kwargs: None)
+    monkeypatch.setattr(cli, "_supervise", lambda children, env: None)
+    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url}, instance_path=str(tmp_path))
+    result = app.test_cli_runner().invoke(args=["serve"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_without_public_url_the_banner_and_the_setup_link_name_the_port_serve_listens_on(
+    monkeypatch, tmp_path, database_url, redis_url
+):
+    output = _banner(monkeypatch, tmp_path, database_url, redis_url, PORT="8123", HOST="0.0.0.0")
+    assert "Switchboard on http://localhost:8123 (listening on 0.0.0.0:8123)" in output
+    assert "Set it up at http://localhost:8123/setup?token=" in output
+    assert "PUBLIC_URL is http://localhost:8123, a local address: Front and Salesforce cannot reach" in output
+    assert "Set PUBLIC_URL to this server's public https address, or a tunnel's" in output
+
+
+def test_with_a_public_url_the_banner_names_it_and_warns_of_nothing(monkeypatch, tmp_path, database_url, redis_url):
+    output = _banner(
+        monkeypatch, tmp_path, database_url, redis_url, PORT="8123", PUBLIC_URL="https://support.example.com"
+    )
+    assert "Switchboard on https://support.example.com (listening on 127.0.0.1:8123)" in output
+    assert "a local address" not in output
+
+
+def test_the_sandbox_on_this_machine_reaches_a_local_switchboard_so_no_warning(
+    monkeypatch, tmp_path, database_url, redis_url
+):
+    output = _banner(monkeypatch, tmp_path, database_url, redis_url, FRONT_API_URL="http://127.0.0.1:8025")
+    assert "Switchboard on http://localhost:5000 (listening on 127.0.0.1:5000)" in output
+    assert "a local address" not in output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        (
+            "PUBLIC_URL",
+            "support.example.com",
+            "PUBLIC_URL must be the address Front and Salesforce reach Switchboard on",
+        ),
+        ("PORT", "http", "PORT must be a port number from 1 to 65535, not 'http'"),
+    ],
+)
+def test_a_bad_address_setting_stops_serve_with_its_name_not_a_traceback(tmp_path, setting, value, message):
+    env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_URL", "PORT", "DATABASE_URL", "REDIS_URL")}
+    env.update(INSTANCE_PATH=str(tmp_path), **{setting: value})
+    result = subprocess.run(
+        [sys.executable, "-m", "webapp.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert f"Error: {message}" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 class Output:
@@ -105,6 +183,10 @@ def test_of_two_scheduler_processes_one_enqueues_and_the_other_takes_over_when_i
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=30)
         second_output.wait_for("is the active scheduler")
+        # The leader says so before it enqueues its first round: wait for the round to land.
+        deadline = time.monotonic() + 30
+        while get_queue("periodic").count < 2 * len(PERIODIC_JOBS) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert get_queue("periodic").count == 2 * len(PERIODIC_JOBS)  # the new leader's first round
     finally:
         for process in (first, second):

@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from webapp import config, migrations
+from webapp import config, migrations, public_url
 from webapp.crypto import rotate_all
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,12 @@ def serve(workers: int | None) -> None:
         for n in range(1, relays + 1)
     ]
     click.echo(f"Switchboard on {app.config['PUBLIC_URL']} (listening on {bind}); Ctrl+C stops it.")
+    if public_url.unreachable_by("Front"):
+        click.echo(
+            f"PUBLIC_URL is {app.config['PUBLIC_URL']}, a local address: Front and Salesforce cannot reach the "
+            "webhook and callback URLs built on it. Set PUBLIC_URL to this server's public https address, or a "
+            "tunnel's, before connecting them."
+        )
     from webapp.auth.setup_token import pending_setup_url
 
     if setup_url := pending_setup_url():  # first run: only whoever sees this console can set it up
@@ -341,17 +347,45 @@ def keys_rotate() -> None:
     click.echo("Done. Keys other than the first may now be removed.")
 
 
+@click.group("knowledge")
+def knowledge_group() -> None:
+    """The knowledge the built-in agent answers from."""
+
+
+@knowledge_group.command("reindex")
+@click.option("--organization", "organization_id", type=int, help="One organization's id (default: all).")
+@with_appcontext
+def knowledge_reindex(organization_id: int | None) -> None:
+    """Embed the article passages and example questions that are missing or stale (after an
+    upgrade, or a change of embedding model). Unchanged articles are skipped, so it is safe to
+    run at any time."""
+    from sqlalchemy import select
+
+    from webapp.db import db
+    from webapp.knowledge import retrieval
+    from webapp.models import Organization
+
+    ids = [organization_id] if organization_id else db.session.scalars(select(Organization.id)).all()
+    for org_id in ids:
+        if db.session.get(Organization, org_id) is None:
+            raise click.UsageError(f"No organization has the id {org_id}.")
+        click.echo(f"organization {org_id}: {retrieval.reindex(org_id)} articles embedded")
+
+
 def register_commands(app: Flask) -> None:
     from webapp.sandbox.console import sandbox
 
-    for command in (serve, worker, scheduler, relay, db_group, keys_group, sandbox):
+    for command in (serve, worker, scheduler, relay, db_group, keys_group, knowledge_group, sandbox):
         app.cli.add_command(command)
 
 
 def _create_app():
     from webapp import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except config.ConfigError as exc:  # a bad setting: its message, not a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 def main() -> None:

@@ -102,9 +102,64 @@ def database_url(instance_path: Path) -> str:
     return normalize_database_url(os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'switchboard.db'}")
 
 
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names it and says what it must be."""
+
+
+def parse_port(value: str | None, default: int) -> int:
+    """A TCP port number; anything else is refused at start with the variable named."""
+    if value is None or value.strip() == "":
+        return default
+    try:
+        port = int(value)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"PORT must be a port number from 1 to 65535, not {value!r}")
+    return port
+
+
+# Addresses that mean "this machine" when listening on them: the server is reached as localhost.
+LOCAL_BIND_HOSTS = frozenset({"", "0.0.0.0", "127.0.0.1", "localhost", "::", "::1"})
+
+
+def default_public_url(host: str | None, port: int) -> str:
+    """The address this server is reached on when ``PUBLIC_URL`` is not set, from where
+    ``switchboard serve`` listens: every URL Switchboard shows (webhooks, the OAuth callback, the
+    set-up link) must at least reach this server from its own machine, whatever ``PORT`` is."""
+    name = (host or "").strip().strip("[]")
+    if name in LOCAL_BIND_HOSTS:
+        name = "localhost"
+    elif ":" in name:  # an IPv6 address
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
+
+
+def configured_public_url() -> str:
+    """``PUBLIC_URL`` without its trailing slash, else the address ``HOST`` and ``PORT`` make.
+
+    A value that is not a whole http(s) address is refused at start: every webhook and callback
+    URL shown to admins is built on it, and a wrong one fails only later, in Front or Salesforce."""
+    configured = (os.environ.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if not configured:
+        return default_public_url(os.environ.get("HOST"), parse_port(os.environ.get("PORT"), 5000))
+    try:
+        parts = urlsplit(configured)
+        _ = parts.port  # a port that is not a number raises here
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigError(
+            "PUBLIC_URL must be the address Front and Salesforce reach Switchboard on, such as "
+            f"https://support.example.com, not {configured!r}"
+        )
+    return configured
+
+
 def from_environment(instance_path: Path) -> dict:
     """Build the Flask config mapping. Called once per app, after the instance folder exists."""
-    public_url = os.environ.get("PUBLIC_URL", "http://localhost:5000").rstrip("/")
+    public_url = configured_public_url()
     https = urlsplit(public_url).scheme == "https"
     return {
         "SECRET_KEY": secret_key(instance_path),
@@ -112,6 +167,7 @@ def from_environment(instance_path: Path) -> dict:
         "DATABASE_URL": database_url(instance_path),
         # Empty means: use the embedded Redis for this instance folder (see webapp.redis_server).
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # Front's webhooks, Salesforce's callouts and the OAuth callback come back to this address.
         "PUBLIC_URL": public_url,
         "FRONT_API_URL": os.environ.get("FRONT_API_URL", "https://api2.frontapp.com").rstrip("/"),
         # Lets admin-set addresses (the LLM provider's base URL) be loopback or private, for a
@@ -138,6 +194,10 @@ def from_environment(instance_path: Path) -> dict:
         "FRONT_WEBHOOK_MAX_BYTES": parse_int(os.environ.get("FRONT_WEBHOOK_MAX_BYTES"), 512 * 1024),
         # Seconds before the first retry of a failed Front call; doubles with each retry.
         "FRONT_RETRY_BACKOFF": float(os.environ.get("FRONT_RETRY_BACKOFF") or 1.0),
+        # Hours without any Front webhook event, while Front shows newer customer messages, before
+        # the webhook setup check calls the webhook broken: shorter gaps are deliveries still on
+        # their way or an outage Front's redeliveries cover.
+        "FRONT_WEBHOOK_SILENCE_HOURS": max(1, parse_int(os.environ.get("FRONT_WEBHOOK_SILENCE_HOURS"), 6)),
         # The Salesforce REST API version every call uses (68.0 is Winter '27).
         "SALESFORCE_API_VERSION": os.environ.get("SALESFORCE_API_VERSION", "68.0"),
         # Seconds before the second attempt of a failed Case handoff; doubles for the third.
@@ -146,6 +206,8 @@ def from_environment(instance_path: Path) -> dict:
         "SALESFORCE_TIMEOUT": float(os.environ.get("SALESFORCE_TIMEOUT") or 20.0),
         # A rep's reply is a few KB of JSON; anything near this is not the Apex Switchboard generated.
         "SALESFORCE_WEBHOOK_MAX_BYTES": parse_int(os.environ.get("SALESFORCE_WEBHOOK_MAX_BYTES"), 256 * 1024),
+        # How often the setup checks (Troubleshooting pages) run by themselves, in seconds.
+        "DIAGNOSTICS_INTERVAL_SECONDS": max(60, parse_int(os.environ.get("DIAGNOSTICS_INTERVAL_SECONDS"), 900)),
         "INBOX_PAGE_SIZE": parse_int(os.environ.get("INBOX_PAGE_SIZE"), 25),
         "JOURNAL_SWEEP_AFTER_SECONDS": parse_int(os.environ.get("JOURNAL_SWEEP_AFTER_SECONDS"), 60),
         # How long a killed worker's claims (its webhook event, its conversation) outlive it.
@@ -155,7 +217,7 @@ def from_environment(instance_path: Path) -> dict:
         # address is taken that many hops back. 0 believes none (nothing must be in front).
         "TRUSTED_PROXY_HOPS": max(0, parse_int(os.environ.get("TRUSTED_PROXY_HOPS"), 0)),
         "HOST": os.environ.get("HOST", "127.0.0.1"),
-        "PORT": parse_int(os.environ.get("PORT"), 5000),
+        "PORT": parse_port(os.environ.get("PORT"), 5000),
         "WEB_CONCURRENCY": parse_int(os.environ.get("WEB_CONCURRENCY"), 2),
         "WORKERS": parse_int(os.environ.get("WORKERS"), 1),
         # Live Messaging relays `switchboard serve` starts (0: none, e.g. when they run elsewhere),
@@ -164,12 +226,29 @@ def from_environment(instance_path: Path) -> dict:
         "RELAY_CAPACITY": max(1, parse_int(os.environ.get("RELAY_CAPACITY"), 1000)),
         "RELAY_LEASE_SECONDS": max(3, parse_int(os.environ.get("RELAY_LEASE_SECONDS"), 30)),
         "LOG_LEVEL": log_level(os.environ.get("LOG_LEVEL")),
+        # How hard SQLite syncs its write-ahead log (README, "SQLite's synchronous level").
+        "SQLITE_SYNCHRONOUS": sqlite_synchronous(os.environ.get("SQLITE_SYNCHRONOUS")),
     }
+
+
+SQLITE_SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous(value: str | None) -> str:
+    """SQLite's ``synchronous`` level in WAL mode. NORMAL by default: a committed (so
+    acknowledged) webhook survives any crash of Switchboard's processes, and the last commits
+    before a power cut or a crash of the machine itself may be lost. FULL and EXTRA sync the
+    log at every commit and keep those too, for about a quarter of the webhook throughput. OFF
+    is refused: a crash of the machine could then corrupt the database."""
+    name = (value or "NORMAL").strip().upper()
+    if name not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise ConfigError(f"SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA, not {value!r}")
+    return name
 
 
 def log_level(value: str | None) -> str:
     """A Python log level name; anything else is refused at start, not silently ignored."""
     name = (value or "INFO").strip().upper()
     if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}")
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}")
     return name

@@ -6,16 +6,20 @@ commands share, removed at the end of every app context so no connection outlive
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+import time
 import weakref
 
 from flask import Flask, has_app_context
 from flask.globals import app_ctx
 from sqlalchemy import MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+
+from webapp.config import SQLITE_SYNCHRONOUS_LEVELS
 
 # Stable constraint names, so Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -31,18 +35,42 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
     # hide_parameters: a failed statement's message (logged, or on a job's failure record) never
     # carries its values, which are customers' names, emails and messages.
     if url.startswith("sqlite"):
         _create_private(make_url(url).database)
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", functools.partial(_tune_sqlite, synchronous=sqlite_synchronous))
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+        engine = create_engine(url, pool_size=5, max_overflow=10, hide_parameters=True)
         event.listen(engine, "handle_error", _without_row_values)
+        event.listen(engine, "checkout", functools.partial(_ping_when_idle, engine.dialect))
+        event.listen(engine, "checkin", _note_idle_since)
     _engines.add(engine)
     return engine
+
+
+# A pooled connection is pinged before use when it sat idle this long: a server restart or a
+# network timeout finds idle connections, and the ping replaces a dead one unseen. Pinging at
+# every checkout, as pool_pre_ping does, cost a round trip on each webhook, for the rare
+# restart in the second since the connection's last use; that one fails once, and SQLAlchemy
+# then replaces the whole pool.
+IDLE_PING_SECONDS = 1.0
+
+
+def _ping_when_idle(dialect, dbapi_connection, record, _proxy) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is not None and time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DisconnectionError(f"a pooled connection no longer answers: {exc}") from exc  # the pool reconnects
+
+
+def _note_idle_since(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
 
 
 # RQ forks a work horse per job: a pooled connection inherited across fork would be shared by
@@ -80,12 +108,17 @@ def _create_private(path: str | None) -> None:
     os.chmod(path, 0o600)
 
 
-def _tune_sqlite(dbapi_connection, _record):
+def _tune_sqlite(dbapi_connection, _record, synchronous: str = "NORMAL"):
+    if synchronous not in SQLITE_SYNCHRONOUS_LEVELS:  # never formatted into SQL unchecked
+        raise ValueError(f"unknown SQLite synchronous level {synchronous!r}")
     cursor = dbapi_connection.cursor()
     # WAL lets the web process read while the worker writes; foreign keys are off by default.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # In WAL mode, NORMAL syncs the log at checkpoints, not at every commit: a commit survives
+    # any crash of the process (see webapp.config.sqlite_synchronous).
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
 
 
@@ -104,7 +137,7 @@ class Database:
         self.session = scoped_session(sessionmaker(expire_on_commit=False), scopefunc=_app_context_or_thread)
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQLITE_SYNCHRONOUS", "NORMAL"))
         self.session.configure(bind=self.engine)
         app.extensions["database"] = self
 

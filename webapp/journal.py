@@ -13,16 +13,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Text, and_, bindparam, func, or_, select, type_coerce, update
 
 from webapp import registry
 from webapp.db import db
 from webapp.leases import Renewal, lease_seconds
 from webapp.models import JournalEntry, JournalStatus, utcnow
-from webapp.queue import PROCESS_JOURNAL_ENTRY, job_is_live
+from webapp.queue import PROCESS_JOURNAL_ENTRY, job_is_live, jobs_are_live
+
+if TYPE_CHECKING:
+    from webapp.models.integration import WebhookTarget
 
 log = logging.getLogger(__name__)
 
@@ -47,28 +51,135 @@ def source_named(name: str) -> JournalSource | None:
 
 
 def record_delivery(
-    organization_id: int, source: str, external_id: str, event_type: str | None, body: str
-) -> tuple[JournalEntry | None, bool]:
-    """Journal a delivery and commit. Returns (row, created); a redelivery returns (None, False)."""
-    entry = JournalEntry(
-        organization_id=organization_id,
-        source=source,
-        external_id=external_id,
-        event_type=event_type,
-        payload=body,
-        status=JournalStatus.PENDING,
+    organization_id: int,
+    source: str,
+    external_id: str,
+    event_type: str | None,
+    body: str,
+    *,
+    while_current: WebhookTarget | None = None,
+) -> tuple[int | None, bool]:
+    """Journal a delivery and commit. Returns (row id, created); a redelivery returns (None, False).
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` and its commit, without the ORM's unit
+    of work: this runs before every webhook's answer. With ``while_current``, the row is written
+    only while the integration still has that target's URL token and secrets (in the same
+    statement), so a delivery checked against a remembered target that went stale is never
+    journalled; it returns (None, False) as a redelivery does, for the caller to tell apart."""
+    now = utcnow()
+    connection = db.session.connection()
+    values = {
+        "organization_id": organization_id,
+        "source": source,
+        "external_id": external_id,
+        "event_type": event_type,
+        "payload": body,
+        "status": JournalStatus.PENDING,
+        "attempts": 0,
+        "received_at": now,
+        "updated_at": now,
+    }
+    if while_current is not None:
+        values |= {
+            "integration_id": while_current.integration_id,
+            "token": while_current.token,
+            "kind": while_current.kind,
+            "ciphertext": while_current.ciphertext,
+        }
+    statement = _journal_insert(connection.dialect.name, while_current is not None)
+    entry_id = connection.execute(statement, values).scalar()
+    db.session.commit()
+    return entry_id, entry_id is not None
+
+
+_COLUMNS = (
+    "organization_id",
+    "source",
+    "external_id",
+    "event_type",
+    "payload",
+    "status",
+    "attempts",
+    "received_at",
+    "updated_at",
+)
+
+
+@cache
+def _journal_insert(dialect: str, while_current: bool):
+    """The journal's INSERT in the dialect that knows ON CONFLICT, built once per dialect and
+    kind: composing it cost more than running it. ``while_current`` selects the row's values
+    from the integration, so that nothing is written unless the integration still matches."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = JournalEntry.__table__
+    values = [bindparam(name, type_=table.c[name].type) for name in _COLUMNS]
+    if while_current:
+        from webapp.models.integration import Integration
+
+        credentials = type_coerce(Integration.credentials, Text)
+        statement = insert(table).from_select(
+            _COLUMNS,
+            select(*values).where(
+                Integration.id == bindparam("integration_id"),
+                Integration.organization_id == values[0],
+                Integration.webhook_token == bindparam("token"),
+                Integration.kind == bindparam("kind", type_=Integration.kind.type),
+                credentials.is_not_distinct_from(bindparam("ciphertext", type_=Text)),
+            ),
+        )
+    else:
+        statement = insert(table).values(dict(zip(_COLUMNS, values, strict=True)))
+    return statement.on_conflict_do_nothing(index_elements=["organization_id", "source", "external_id"]).returning(
+        table.c.id
     )
-    db.session.add(entry)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return None, False
-    return entry, True
 
 
 def job_id_for(entry_id: int) -> str:
     return f"journal-{entry_id}"
+
+
+# A webhook request hands its journal row to the workers with one RPUSH of the row's id:
+# building and saving an RQ job (a hash of a dozen fields, compressed, in a transaction) cost
+# a fifth of the request. A worker turns announced ids into jobs each time it looks for work
+# (``webapp.queue.ListeningQueue``); an id Redis lost (an outage, a worker killed between the
+# two steps) leaves its row pending for the sweeper, as a lost job always did.
+ANNOUNCED = "switchboard:journal:announced"
+DISPATCH_BATCH = 500
+
+
+def announce(entry_id: int) -> bool:
+    """Hand a journalled row to the workers. False when Redis is unreachable: the sweeper
+    queues it later."""
+    from webapp import redis_server
+
+    try:
+        redis_server.connection().rpush(ANNOUNCED, entry_id)
+    except RedisError as exc:
+        log.warning("journal row %s stays pending, Redis refused it: %s", entry_id, exc)
+        return False
+    return True
+
+
+def dispatch_announced(connection) -> int:
+    """Queue a job for every announced row, oldest first, unless the sweeper already did;
+    returns how many were queued. Runs in a worker before it takes its next job."""
+    dispatched = 0
+    while batch := connection.lpop(ANNOUNCED, DISPATCH_BATCH):
+        entry_ids = []
+        for raw in batch:
+            try:
+                entry_ids.append(int(raw))
+            except ValueError:
+                log.warning("ignoring an announcement that is not a journal row id: %r", raw[:40])
+        live = jobs_are_live(connection, [job_id_for(entry_id) for entry_id in entry_ids])
+        for entry_id, queued in zip(entry_ids, live, strict=True):
+            if not queued:
+                PROCESS_JOURNAL_ENTRY.enqueue(entry_id, job_id=job_id_for(entry_id))
+                dispatched += 1
+    return dispatched
 
 
 def enqueue(entry_id: int) -> bool:

@@ -26,8 +26,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Retry, SimpleWorker
-from rq.exceptions import StopRequested
+from rq.exceptions import DequeueTimeout, StopRequested
 from rq.job import Job, get_current_job
+from rq.utils import as_text
 
 from webapp import redis_server
 
@@ -45,7 +46,21 @@ FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay visible in the dashboard for a w
 def get_queue(name: str) -> Queue:
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}")
-    return Queue(name, connection=redis_server.connection())
+    return (WebhookQueue if name == WEBHOOK_QUEUE else Queue)(name, connection=redis_server.connection())
+
+
+WEBHOOK_QUEUE = "webhooks"
+
+
+class WebhookQueue(Queue):
+    """The webhook queue as the rest of Switchboard counts it: its jobs, and the journalled
+    webhooks announced to the workers that no worker has turned into a job yet."""
+
+    @property
+    def count(self) -> int:
+        from webapp import journal
+
+        return super().count + self.connection.llen(journal.ANNOUNCED)
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,13 @@ FALL_BACK_UNANSWERED_LIVE_CONVERSATIONS = JobSpec(
 # An event on a Live Messaging stream (a rep's message, the rep joining, the session ending),
 # queued by the relay (webapp/salesforce/messaging/relay.py): a customer is waiting on it.
 RELAY_MESSAGING_EVENT = JobSpec("jobs.messaging.relay_messaging_event", "webhooks", timeout=120)
+# Every organization's setup checks (webapp/diagnostics): live calls to Front and Salesforce.
+RUN_DIAGNOSTICS = JobSpec("jobs.diagnostics.run_diagnostics", "periodic", timeout=600, retry=NO_RETRY)
+# Salesforce Troubleshooting's Send a test: a test Case, up to a minute's wait for its callout, the
+# Case deleted. Never retried: a second try would make a second Case; the admin sends another.
+SEND_SALESFORCE_TEST = JobSpec(
+    "jobs.diagnostics_send_test.send_salesforce_test", "default", timeout=300, retry=NO_RETRY
+)
 
 JOBS: tuple[JobSpec, ...] = (
     PROCESS_JOURNAL_ENTRY,
@@ -117,6 +139,8 @@ JOBS: tuple[JobSpec, ...] = (
     HAND_OFF_SESSION,
     FALL_BACK_UNANSWERED_LIVE_CONVERSATIONS,
     RELAY_MESSAGING_EVENT,
+    RUN_DIAGNOSTICS,
+    SEND_SALESFORCE_TEST,
 )
 
 
@@ -176,16 +200,23 @@ def _with_configured_intervals(retry: Retry | None) -> Retry | None:
     return Retry(max=retry.max, interval=list(intervals))
 
 
+LIVE_STATUSES = ("queued", "started", "scheduled", "deferred")  # RQ's JobStatus values
+
+
 def job_is_live(job_id: str) -> bool:
     """Whether a job with this id is waiting or running (so enqueueing it again would double it)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import JobStatus
+    return jobs_are_live(redis_server.connection(), [job_id])[0]
 
-    try:
-        status = Job.fetch(job_id, connection=redis_server.connection()).get_status()
-    except NoSuchJobError:
-        return False
-    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+def jobs_are_live(connection: Redis, job_ids: list[str]) -> list[bool]:
+    """:func:`job_is_live` for many ids in one round trip. A finished job's record may outlive
+    it (its result is kept) and an id may be used again (SQLite reuses the ids of deleted
+    journal rows): only a waiting or running job counts."""
+    with connection.pipeline(transaction=False) as pipeline:
+        for job_id in job_ids:
+            pipeline.hget(Job.key_for(job_id), "status")
+        statuses = pipeline.execute()
+    return [as_text(status) in LIVE_STATUSES if status is not None else False for status in statuses]
 
 
 def make_worker() -> SimpleWorker:
@@ -242,6 +273,24 @@ class ListeningQueue(Queue):
             return super().dequeue_any(*args, **kwargs)
         except REDIS_DOWN as exc:
             raise RedisWentAway(f"Redis went away: {exc}") from exc
+
+    @classmethod
+    def lpop(cls, queue_keys, timeout, connection=None):
+        """RQ's wait for the next job, also woken by a journalled webhook's announcement
+        (``webapp.journal.announce``), which it turns into the job it then takes."""
+        from webapp import journal
+
+        while True:
+            journal.dispatch_announced(connection)
+            if timeout is None:
+                return super().lpop(queue_keys, None, connection=connection)
+            result = connection.blpop([*queue_keys, journal.ANNOUNCED], timeout)
+            if result is None:
+                raise DequeueTimeout(timeout, queue_keys)
+            key, value = result
+            if as_text(key) != journal.ANNOUNCED:
+                return key, value
+            connection.lpush(journal.ANNOUNCED, value)  # back at the head: dispatched first, with the rest
 
 
 def redis_answers(connection: Redis) -> bool:

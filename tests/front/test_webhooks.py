@@ -209,3 +209,90 @@ def test_a_database_failure_at_ingest_answers_503_so_front_retries(app, deliver,
     response = deliver(_event(fake_front))
     assert response.status_code == 503
     assert _journal_count() == 0
+
+
+def test_a_new_app_secret_or_webhook_token_is_used_by_the_very_next_delivery(client, integration, fake_front):
+    """The process remembers the integration, and nothing has to be told of a change: a
+    refusal on a remembered secret looks again, and the journal writes nothing for a token or
+    secret the integration no longer has, so the delivery is decided again on what it has."""
+    from webapp.front.integration import APP_SECRET as APP_SECRET_NAME
+    from webapp.models.integration import new_webhook_token
+
+    def post(token, secret):
+        conversation = fake_front.add_conversation(f"cnv_{time.monotonic_ns()}")["id"]
+        body = json.dumps(fake_front.event(fake_front.add_message(conversation, "hi"))).encode()
+        return client.post(f"/webhooks/front/{token}", data=body, headers=signed_headers(body, secret))
+
+    old_token = integration.webhook_token
+    assert post(old_token, APP_SECRET).status_code == 200
+
+    integration.set_credential(APP_SECRET_NAME, "a-brand-new-app-secret")
+    db.session.commit()
+    assert post(old_token, APP_SECRET).status_code == 401
+    assert post(old_token, "a-brand-new-app-secret").status_code == 200
+
+    integration.webhook_token = new_webhook_token()
+    db.session.commit()
+    assert post(old_token, "a-brand-new-app-secret").status_code == 404
+    assert post(integration.webhook_token, "a-brand-new-app-secret").status_code == 200
+    assert _journal_count() == 3
+
+
+def _post_event(client, fake_front, token, secret=APP_SECRET, headers=None):
+    conversation = fake_front.add_conversation(f"cnv_{time.monotonic_ns()}")["id"]
+    body = json.dumps(fake_front.event(fake_front.add_message(conversation, "hi"))).encode()
+    return client.post(f"/webhooks/front/{token}", data=body, headers=signed_headers(body, secret) | (headers or {}))
+
+
+def test_a_remembered_integration_costs_a_delivery_no_lookup(app, client, integration, fake_front):
+    from sqlalchemy import event
+
+    assert _post_event(client, fake_front, integration.webhook_token).status_code == 200
+    statements = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split()[0].upper())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert _post_event(client, fake_front, integration.webhook_token).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert statements == ["INSERT"] and _journal_count() == 2
+
+
+def test_a_redelivery_to_a_remembered_integration_is_still_a_duplicate(client, integration, fake_front):
+    body = json.dumps(_event(fake_front)).encode()
+    url = f"/webhooks/front/{integration.webhook_token}"
+    assert client.post(url, data=body, headers=signed_headers(body, APP_SECRET)).get_json() == {"status": "accepted"}
+    again = client.post(url, data=body, headers=signed_headers(body, APP_SECRET))
+    assert again.status_code == 200 and again.get_json() == {"status": "duplicate"}
+    assert _journal_count() == 1
+
+
+def test_an_old_url_fails_front_s_challenge_at_once_though_it_was_remembered(client, integration, fake_front):
+    from webapp.models import integration as integrations
+
+    old_token = integration.webhook_token
+    assert _post_event(client, fake_front, old_token).status_code == 200  # remembered now
+    integration.webhook_token = integrations.new_webhook_token()
+    db.session.commit()
+    challenge = {"X-Front-Challenge": "abc"}
+    assert _post_event(client, fake_front, old_token, headers=challenge).status_code == 404
+    answered = _post_event(client, fake_front, integration.webhook_token, headers=challenge)
+    assert answered.status_code == 200 and answered.get_json() == {"challenge": "abc"}
+
+
+def test_a_remembered_integration_is_looked_up_again_after_a_minute(client, integration, fake_front, monkeypatch):
+    from webapp.models import integration as integrations
+
+    old_token = integration.webhook_token
+    assert _post_event(client, fake_front, old_token).status_code == 200
+    integration.webhook_token = integrations.new_webhook_token()
+    db.session.commit()
+    monkeypatch.setattr(integrations, "REMEMBERED_SECONDS", 0.0)
+    oversized = b"x" * (client.application.config["FRONT_WEBHOOK_MAX_BYTES"] + 1)
+    gone = client.post(f"/webhooks/front/{old_token}", data=oversized)
+    assert gone.status_code == 404  # not a refusal counted for the organization

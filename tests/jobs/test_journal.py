@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from rq.exceptions import DequeueTimeout
+from rq.utils import as_text
 from sqlalchemy import func, select, update
 
 from tests.conftest import run_worker, unreachable_redis
 from webapp import journal, redis_server, registry
 from webapp.db import db
 from webapp.models import JournalEntry, JournalStatus, utcnow
+from webapp.queue import QUEUES, ListeningQueue, get_queue
 
 SOURCE = "test-source"
 
@@ -27,8 +30,8 @@ def handled(app):
 
 
 def _deliver(organization, external_id="evt_1", body='{"ok": true}'):
-    entry, created = journal.record_delivery(organization.id, SOURCE, external_id, "inbound", body)
-    return entry, created
+    entry_id, created = journal.record_delivery(organization.id, SOURCE, external_id, "inbound", body)
+    return (db.session.get(JournalEntry, entry_id) if entry_id else None), created
 
 
 def _status(entry_id):
@@ -47,6 +50,54 @@ def test_a_delivery_is_journalled_and_processed_once_by_a_worker(world, handled)
     row = _status(entry.id)
     assert row.status == JournalStatus.DONE and row.attempts == 1 and row.processed_at
     assert handled("evt_1") == 1
+
+
+def test_an_announced_row_is_counted_on_the_webhook_queue_then_run_by_a_worker(world, handled):
+    organization = world.organization()
+    entry, _ = _deliver(organization)
+    assert journal.announce(entry.id)
+    assert get_queue("webhooks").count == 1  # announced, not a job yet: still waiting on that queue
+    assert redis_server.connection().llen(journal.ANNOUNCED) == 1
+
+    run_worker()
+
+    assert _status(entry.id).status == JournalStatus.DONE and handled("evt_1") == 1
+    assert get_queue("webhooks").count == 0
+
+
+def test_a_waiting_worker_is_woken_by_an_announcement_and_takes_its_job(world, handled):
+    entry, _ = _deliver(world.organization())
+    journal.announce(entry.id)
+    queues = [get_queue(name).key for name in QUEUES]
+    key, job_id = ListeningQueue.lpop(queues, timeout=5, connection=redis_server.connection())
+    assert as_text(key) == get_queue("webhooks").key and as_text(job_id) == journal.job_id_for(entry.id)
+    assert redis_server.connection().llen(journal.ANNOUNCED) == 0
+    with pytest.raises(DequeueTimeout):  # and then waits again, for real
+        ListeningQueue.lpop(queues, timeout=1, connection=redis_server.connection())
+
+
+def test_an_announced_row_the_sweeper_already_queued_is_not_queued_twice(world, handled):
+    entry, _ = _deliver(world.organization())
+    journal.announce(entry.id)
+    assert journal.sweep(pending_after=timedelta(0)) == [entry.id]  # as if the announcement were late
+    assert journal.dispatch_announced(redis_server.connection()) == 0
+    assert get_queue("webhooks").count == 1
+    redis_server.connection().rpush(journal.ANNOUNCED, "not-a-row-id")  # never a reason to stop
+    assert journal.dispatch_announced(redis_server.connection()) == 0
+    run_worker()
+    assert handled("evt_1") == 1
+
+
+def test_an_announced_row_whose_job_id_belongs_to_a_finished_job_is_queued(world, handled):
+    """A finished job's record outlives it, and SQLite gives a deleted row's id to the next
+    row (a redelivery after retention removed the first): that id must still be run."""
+    entry, _ = _deliver(world.organization())
+    journal.announce(entry.id)
+    run_worker()
+    db.session.execute(update(JournalEntry).where(JournalEntry.id == entry.id).values(status=JournalStatus.PENDING))
+    db.session.commit()
+    journal.announce(entry.id)
+    assert journal.dispatch_announced(redis_server.connection()) == 1
 
 
 def test_the_same_event_delivered_three_times_is_one_row_and_one_run(world, handled):
@@ -174,7 +225,8 @@ def test_a_running_job_keeps_renewing_its_lease(app, world):
         seen.append((first, later))
 
     registry.current().add_journal_source(journal.JournalSource("slow", slow))
-    entry, _ = journal.record_delivery(world.organization().id, "slow", "e1", None, "{}")
+    entry_id, _ = journal.record_delivery(world.organization().id, "slow", "e1", None, "{}")
+    entry = db.session.get(JournalEntry, entry_id)
     journal.process(entry.id)
     first, later = seen[0]
     assert later > first, "the lease was never renewed while the job ran"
@@ -196,7 +248,42 @@ def test_a_failing_handler_is_retried_then_marked_failed_with_its_error(world, h
 
 
 def test_a_source_without_a_handler_is_failed_not_retried_forever(world):
-    entry, _ = journal.record_delivery(world.organization().id, "nobody-handles-this", "e1", None, "{}")
+    entry_id, _ = journal.record_delivery(world.organization().id, "nobody-handles-this", "e1", None, "{}")
+    entry = db.session.get(JournalEntry, entry_id)
     journal.process(entry.id)
     row = _status(entry.id)
     assert row.status == JournalStatus.FAILED and "no handler" in row.last_error
+
+
+def test_a_delivery_for_an_integration_that_changed_is_not_journalled(app, world):
+    from dataclasses import replace
+
+    from webapp.models import Integration, IntegrationKind
+    from webapp.models.integration import new_webhook_token, webhook_target
+    from webapp.webhook_intake import Stale, journal_and_acknowledge
+
+    organization = world.organization()
+    integration = Integration(
+        organization_id=organization.id,
+        kind=IntegrationKind.FRONT,
+        credentials={"app_secret": "s1"},
+        webhook_token=new_webhook_token(),
+    )
+    db.session.add(integration)
+    db.session.commit()
+    target = webhook_target(integration.webhook_token, IntegrationKind.FRONT)
+    stale = replace(target, ciphertext="not what is stored")
+
+    args = ("front", "evt_1", None, '{"ok": true}')
+    assert journal.record_delivery(organization.id, *args, while_current=stale) == (None, False)
+    assert journal.record_delivery(organization.id, *args, while_current=target)[1] is True
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 1
+
+    with app.test_request_context():
+        with pytest.raises(Stale):  # remembered: decided again by the caller
+            journal_and_acknowledge(replace(stale, cached=True), "front", "evt_2", "inbound", b"{}")
+        # Looked up for this request: written as found (a refreshed access token changes the
+        # stored credentials, and Salesforce never retries a callout).
+        response = journal_and_acknowledge(stale, "front", "evt_2", "inbound", b"{}")
+        assert response.status_code == 200 and response.get_json() == {"status": "accepted"}
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 2
