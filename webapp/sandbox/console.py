@@ -23,17 +23,18 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import secrets
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import requests
 
+from webapp import config
 from webapp.sandbox import salesforce_callouts, webhooks
 from webapp.sandbox.front import FakeFront, FrontServer
 from webapp.sandbox.miaw import UUID_V4, FakeMessaging, MessagingServer
@@ -104,10 +105,21 @@ class SalesforceLink:
     secret: str | None = None
     ask: Callable[[], tuple[str, str]] | None = None
 
+    def __post_init__(self) -> None:
+        self._deploy()
+
     def ready(self) -> bool:
         if not (self.webhook_url and self.secret) and self.ask is not None:
             self.webhook_url, self.secret = self.ask()
+            self._deploy()
         return bool(self.webhook_url and self.secret)
+
+    def _deploy(self) -> None:
+        """Once the webhook URL and the secret are known, the fake org has the Apex deployed:
+        Switchboard's own Cases are announced (Troubleshooting → Send a test works)."""
+        if self.webhook_url and self.secret:
+            salesforce_callouts.deploy_apex(self.fake, self.webhook_url, self.secret)
+            self.fake.apex.deploy_apex(self.webhook_url)  # its triggers and Named Credential, as Setup shows them
 
 
 def ask_for_callouts() -> tuple[str, str]:
@@ -386,6 +398,25 @@ def live_messaging_steps(miaw: FakeMessaging, issuer: str) -> str:
     )
 
 
+def _public_url_from(webhook_url: str | None, public_url: str) -> str:
+    """Switchboard's address: the one ``--public-url`` names, unless only its default was taken
+    and the webhook URL (which Switchboard itself showed) says where Switchboard really is."""
+    source = click.get_current_context().get_parameter_source("public_url")
+    if webhook_url and source == click.core.ParameterSource.DEFAULT:
+        parts = urlsplit(webhook_url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}"
+    return public_url
+
+
+def default_public_url() -> str:
+    """Switchboard's address as `switchboard serve` works it out from the same environment."""
+    try:
+        return config.configured_public_url()
+    except config.ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-url") from None
+
+
 def serve_until_stopped() -> None:
     while True:
         time.sleep(3600)
@@ -443,8 +474,8 @@ def serve_until_stopped() -> None:
 )
 @click.option(
     "--public-url",
-    default=lambda: os.environ.get("PUBLIC_URL", "http://localhost:5000"),
-    show_default="PUBLIC_URL or http://localhost:5000",
+    default=default_public_url,
+    show_default="PUBLIC_URL, else http://localhost:PORT as `switchboard serve` makes it",
     help="Switchboard's public address: the fake Salesforce accepts its OAuth callback URL only.",
 )
 def sandbox(
@@ -467,6 +498,7 @@ def sandbox(
     A fake Salesforce org runs beside it, where a rep answers the Cases Switchboard opens, and a
     fake Live Messaging API, where a live rep answers the conversations handed to one."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the chat, not every request, on screen
+    public_url = _public_url_from(webhook_url, public_url)
     fake = FakeFront(
         page_size=100,
         latency=latency / 1000,
@@ -493,7 +525,8 @@ def sandbox(
             f"3. Data Sources: add a Front source with the same token to import the Sandbox Help Center.\n"
             f"{salesforce_steps(salesforce, bool(salesforce_webhook_url and salesforce_secret))}\n"
             f"{live_messaging_steps(miaw, issuer)}\n"
-            f"6. {last_step(webhook_url, sys.stdin.isatty())}"
+            f"6. {last_step(webhook_url, sys.stdin.isatty())}\n"
+            f"Switchboard's Sandbox page, {public_url.rstrip('/')}/sandbox, shows which of these steps are left."
         )
         if webhook_url is None and sys.stdin.isatty():
             webhook_url = click.prompt("Webhook URL", default="", show_default=False).strip() or None
