@@ -24,3 +24,21 @@ document.addEventListener("click", async (event) => {
   }
   setTimeout(() => { button.textContent = "Copy"; }, 2000);
 });
+
+// A refused form lists its problems at its top (_forms.html error_summary): bring the eye there,
+// and let each problem's link put the cursor in its field.
+document.addEventListener("DOMContentLoaded", () => {
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+});
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-error-summary] a[href^='#']");
+  if (!link) return;
+  const target = document.getElementById(link.getAttribute("href").slice(1));
+  if (!target) return;
+  event.preventDefault();
+  const input = target.matches("input, select, textarea") ? target : target.querySelector("input, select, textarea");
+  target.scrollIntoView({ block: "center" });
+  (input || target).focus({ preventScroll: true });
+});

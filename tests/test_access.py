@@ -10,8 +10,9 @@ from rq.job import Job, JobStatus
 
 from tests.conftest import csrf_token
 from webapp.db import Base, db
-from webapp.knowledge import sources
+from webapp.knowledge import examples, sources
 from webapp.models import (
+    EventKind,
     Integration,
     IntegrationKind,
     JournalEntry,
@@ -127,6 +128,8 @@ class MemberOrganization:
     failed_entry_id: int
     failed_job_id: str
     queue_name: str
+    example_id: int
+    suggestion_id: int
 
 
 # Path parameter -> the id of a real row of the member's organization, so that no route can pass
@@ -141,6 +144,8 @@ ROW_FOR_PARAMETER = {
     "job_id": lambda rows: rows.failed_job_id,
     "queue_name": lambda rows: rows.queue_name,
     "registry_name": lambda rows: "failed",
+    "example_id": lambda rows: rows.example_id,
+    "event_id": lambda rows: rows.suggestion_id,
 }
 
 
@@ -171,6 +176,11 @@ def member_organization(app, world, owner) -> MemberOrganization:
         organization.id, title="Refund policy", body="Refunds within 14 days.", url=None, locale="en", internal=False
     )
     support_session = world.session(organization)
+    example = examples.add_example(article, "How long do refunds take?")
+    suggestion = support_session.record(
+        EventKind.EXAMPLE_SUGGESTION, article_id=article.id, title=article.title, question="Refund?", state="open"
+    )
+    db.session.commit()
     failed_entry = JournalEntry(
         organization_id=organization.id,
         source="front",
@@ -201,6 +211,8 @@ def member_organization(app, world, owner) -> MemberOrganization:
         failed_entry_id=failed_entry.id,
         failed_job_id=failed.id,
         queue_name=queue.name,
+        example_id=example.id,
+        suggestion_id=suggestion.id,
     )
 
 

@@ -221,7 +221,7 @@ def rows(app, world, logged_in_owner) -> Rows:
     organization = logged_in_owner.organization
     support_session = world.session(organization, subject="A real session")
     source = world.front_source(organization)
-    sources.add_manual_article(
+    article = sources.add_manual_article(
         organization.id, title="Refund policy", body="Refunds within 14 days.", url=None, locale="en", internal=False
     )
     queue = Queue("knowledge", connection=app.extensions["redis"])
@@ -231,6 +231,7 @@ def rows(app, world, logged_in_owner) -> Rows:
         values={
             "session_id": str(support_session.id),
             "source_id": str(source.id),
+            "article_id": str(article.id),
             "instance_number": "0",
             "queue_name": queue.name,
             "registry_name": "queued",

@@ -95,6 +95,7 @@ def test_every_page_sends_the_policy_and_needs_no_inline_code(app, client, logge
         "page": 1,
         "session_id": world.session(logged_in_owner.organization).id,
         "source_id": 1,  # none: its pages answer 404, an HTML page as well
+        "article_id": 1,  # likewise
     }
     pages = _every_page(app, rows)
     assert any(path.startswith("/admin/rq/") for path in pages)

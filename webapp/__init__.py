@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from webapp.agent import views as agent_views
     from webapp.auth import views as auth_views
     from webapp.cli import register_commands
+    from webapp.diagnostics import views as diagnostics_views
     from webapp.front import views as front_views
     from webapp.front import webhooks as front_webhooks
     from webapp.inbox import failed as failed_events
@@ -71,6 +72,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from webapp.salesforce import views as salesforce_views
     from webapp.salesforce import webhooks as salesforce_webhooks
     from webapp.salesforce.messaging import views as salesforce_messaging_views
+    from webapp.sandbox import page as sandbox_page
     from webapp.settings import retention as retention_views
     from webapp.settings import views as settings_views
 
@@ -96,6 +98,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         salesforce_case_views.bp,
         salesforce_messaging_views.bp,
         knowledge_views.bp,
+        sandbox_page.bp,
+        diagnostics_views.bp,
     ):
         app.register_blueprint(blueprint)
     rq_dashboard.init_app(app)

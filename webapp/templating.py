@@ -8,12 +8,17 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from webapp import public_url
+from webapp.agent.wording import mood_in_words, reason_in_words
 from webapp.crypto import secret_hint
 
 # Settings → ..., named as the product's documentation names them.
 SETTINGS_NAV = (
-    ("Ticketing System", (("Front", "front.settings"),)),
-    ("Integrations", (("Salesforce", "salesforce.settings"),)),
+    ("Ticketing System", (("Front", "front.settings"), ("Front troubleshooting", "diagnostics.front"))),
+    (
+        "Integrations",
+        (("Salesforce", "salesforce.settings"), ("Salesforce troubleshooting", "diagnostics.salesforce")),
+    ),
     (
         "Agent",
         (
@@ -53,4 +58,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["pretty_json"] = pretty_json
     app.jinja_env.filters["secret_hint"] = secret_hint
     app.jinja_env.filters["http_url"] = http_url
+    app.jinja_env.filters["handoff_reason"] = reason_in_words
+    app.jinja_env.filters["handoff_mood"] = mood_in_words
     app.jinja_env.globals["SETTINGS_NAV"] = SETTINGS_NAV
+    # templates/_public_url_warning.html: next to every URL Front or Salesforce must reach.
+    app.jinja_env.globals["public_url_unreachable_by"] = public_url.unreachable_by

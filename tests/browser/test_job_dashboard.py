@@ -154,3 +154,22 @@ def test_requeue_delete_and_empty_work_under_the_policy_with_the_csrf_token(app,
     ]
     assert all(post.headers.get("x-csrftoken") for post in posts)
     assert page.console.errors == []
+
+
+def test_every_dashboard_page_leads_back_to_the_inbox_and_the_settings(app, page, owner):
+    log_in(page, owner.email)
+    for path in ("/admin/rq/", "/admin/rq/0/view/jobs", "/admin/rq/0/view/workers"):
+        page.goto(path)
+        back = page.get_by_role("list", name="Back to Switchboard")
+        expect(back.get_by_role("link", name="Back to the Inbox")).to_be_visible()
+        expect(back.get_by_role("link", name="Settings")).to_be_visible()
+
+    page.get_by_role("link", name="Back to the Inbox").click()
+    page.wait_for_url("**/inbox")
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+
+    page.goto("/admin/rq/")
+    page.get_by_role("list", name="Back to Switchboard").get_by_role("link", name="Settings").click()
+    page.wait_for_url("**/settings/ticketing/front")
+    expect(page.get_by_role("heading", name="Front", exact=True)).to_be_visible()
+    assert page.console.errors == []

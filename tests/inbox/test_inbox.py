@@ -49,6 +49,7 @@ def test_unknown_filter_values_are_ignored_not_an_error(client, world, logged_in
     response = client.get("/inbox?status=bogus&channel=%00&page=abc")
     assert response.status_code == 200
     assert "still shown" in response.get_data(as_text=True)
+    assert "Page 1 of 1 · 1 session<" in response.get_data(as_text=True)
 
 
 def test_pagination_keeps_the_filters(app, client, world, logged_in_owner):

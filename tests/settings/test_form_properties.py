@@ -195,9 +195,10 @@ VISIBLE_ERROR = re.compile(r'<p class="error"(?![^>]*\bhidden\b)[^>]*>')
 
 
 def _shows_an_error(page: str) -> bool:
-    """A field error on show, a flashed error, or the error page (refused form, too large)."""
+    """A field error on show, a form's error summary, a flashed error, or the error page
+    (refused form, too large)."""
     return bool(VISIBLE_ERROR.search(page)) or any(
-        sign in page for sign in ("flash-error", "<h1>Form refused</h1>", "<h1>Too large</h1>")
+        sign in page for sign in ("data-error-summary", "flash-error", "<h1>Form refused</h1>", "<h1>Too large</h1>")
     )
 
 
