@@ -35,7 +35,7 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
         page.get_by_label("Acme Help Center · external · en").check()
         assert not page.get_by_label("Support Playbook · internal · en").is_checked()
         page.get_by_role("button", name="Connect").click()
-        assert page.get_by_text("The first sync has started.").is_visible()
+        expect(page.get_by_text("The first sync has started.")).to_be_visible()
 
         # A worker picks the sync up; Front answers slowly enough to watch it.
         fake_front.latency = 0.15
@@ -60,7 +60,7 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
         expect(page.locator('[data-field="articles"]').first).to_have_text("12")
 
         page.get_by_role("link", name="Knowledge", exact=True).click()
-        assert page.get_by_text("Article number 11").is_visible()
+        expect(page.get_by_text("Article number 11")).to_be_visible()
         assert page.console.errors == []
 
 

@@ -1,6 +1,7 @@
 """A new admin's first minutes: set-up, log in, the empty Inbox and every settings page."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ConsoleWatcher, log_in
 from tests.conftest import PASSWORD, instance_file
@@ -42,17 +43,17 @@ def test_setup_login_inbox_and_every_settings_page_without_console_errors(app, p
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/inbox")
-    assert page.get_by_role("heading", name="No conversations yet").is_visible()
+    expect(page.get_by_role("heading", name="No conversations yet")).to_be_visible()
 
     for link_text, path, heading in SETTINGS_PAGES:
         page.goto("/settings/")
         page.get_by_role("link", name=link_text, exact=True).click()
         page.wait_for_url(f"**{path}")
-        assert page.get_by_role("heading", name=heading, exact=True, level=1).is_visible(), path
+        expect(page.get_by_role("heading", name=heading, exact=True, level=1), path).to_be_visible()
 
     page.get_by_role("link", name="Jobs").click()
     page.wait_for_url("**/admin/rq/")
-    assert page.get_by_role("heading", name="Queues").is_visible()
+    expect(page.get_by_role("heading", name="Queues")).to_be_visible()
 
     assert page.console.errors == []
 
@@ -66,8 +67,8 @@ def test_an_admin_adds_a_member_in_the_browser(page, owner):
     page.get_by_label("Role", exact=True).select_option("member")
     page.get_by_label("Temporary password").fill(PASSWORD)
     page.get_by_role("button", name="Add member").click()
-    assert page.get_by_text("Mo Member can now log in as mo@example.com.").is_visible()
-    assert page.get_by_role("cell", name="mo@example.com").is_visible()
+    expect(page.get_by_text("Mo Member can now log in as mo@example.com.")).to_be_visible()
+    expect(page.get_by_role("cell", name="mo@example.com")).to_be_visible()
     assert page.console.errors == []
 
 
@@ -81,7 +82,7 @@ def test_an_admin_resets_a_password_and_the_member_chooses_a_new_one_in_the_brow
     page.on("dialog", lambda dialog: dialog.accept())  # "Reset the password of Mo? ..."
     page.get_by_label("A new password for Mo").fill(temporary)
     page.get_by_role("button", name="Reset password").click()
-    assert page.get_by_text("Mo's password is reset").is_visible()
+    expect(page.get_by_text("Mo's password is reset")).to_be_visible()
 
     context = browser.new_context(base_url=live_server)  # Mo's own browser
     try:
@@ -93,13 +94,13 @@ def test_an_admin_resets_a_password_and_the_member_chooses_a_new_one_in_the_brow
         mo.get_by_label("Password").fill(temporary)
         mo.get_by_role("button", name="Log in").click()
         mo.wait_for_url("**/account/password")
-        assert mo.get_by_text("An admin reset your password").is_visible()
+        expect(mo.get_by_text("An admin reset your password")).to_be_visible()
         mo.get_by_label("Current password").fill(temporary)
         mo.get_by_label("New password", exact=True).fill(chosen)
         mo.get_by_label("Confirm new password").fill(chosen)
         mo.get_by_role("button", name="Change password").click()
         mo.wait_for_url("**/inbox")
-        assert mo.get_by_text("Your password is changed").is_visible()
+        expect(mo.get_by_text("Your password is changed")).to_be_visible()
         assert watcher.errors == []
     finally:
         context.close()

@@ -5,6 +5,7 @@ sees every check of Test connection pass."""
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from webapp.salesforce.integration import salesforce_integration
@@ -29,7 +30,7 @@ def test_generate_a_key_pair_fill_the_fields_save_and_every_check_passes(app, pa
     log_in(page, owner.email)
     page.goto(PAGE)
     section = page.locator("#live-messaging")
-    assert section.get_by_text("Not set up").is_visible()
+    expect(section.get_by_text("Not set up")).to_be_visible()
 
     section.get_by_role("button", name="Generate a key pair").click()
     section.get_by_text("A new key pair was made").wait_for()
@@ -38,7 +39,7 @@ def test_generate_a_key_pair_fill_the_fields_save_and_every_check_passes(app, pa
     assert jwk["kid"] == page.get_by_label("Auth Key ID", exact=True).input_value()
     assert page.get_by_label("Public key", exact=True).input_value().startswith("-----BEGIN PUBLIC KEY-----")
     assert page.get_by_label("Private key", exact=True).input_value() == ""
-    assert section.get_by_text("Private key: saved, RSA 2048").is_visible()
+    expect(section.get_by_text("Private key: saved, RSA 2048")).to_be_visible()
 
     # The Copy button puts the JWK on the clipboard, for Salesforce's key upload.
     section.get_by_role("button", name="Copy").click()
@@ -53,7 +54,7 @@ def test_generate_a_key_pair_fill_the_fields_save_and_every_check_passes(app, pa
     page.get_by_label("Org ID", exact=True).fill(to_18(fake.org_id[:15]))
     section.get_by_role("button", name="Save Live Messaging").click()
     page.get_by_text("Live Messaging settings saved.").wait_for()
-    assert section.get_by_text("Set up", exact=True).is_visible()
+    expect(section.get_by_text("Set up", exact=True)).to_be_visible()
     assert page.locator("#live-messaging-host").inner_text() == fake.url
 
     section.get_by_role("button", name="Test connection").click()
