@@ -51,6 +51,12 @@ DOES_NOT_ASK_FOR_PERSON = [
 
 CONFIRMS_SOLVED = [
     "Thank you, that sorted it out",
+    # Closing the conversation in so many words.
+    "Great, got what I was after, that's all I needed.",
+    "No need to reply, the parcel is showing up now.",
+    "Pas besoin de me répondre, c'est réglé.",
+    "Super, hat funktioniert!",
+    "No hace falta responder, ya funciona.",
     "Perfect, all fixed",
     "Brilliant, it's working again",
     "Yes! That was it, thanks a lot",
@@ -70,6 +76,10 @@ CONFIRMS_SOLVED = [
 ]
 DOES_NOT_CONFIRM = [
     "Thanks, but it still doesn't work",
+    "That's all I needed to know, but does it ship to Canada?",
+    "No need to reply if it works now",
+    "Hat funktioniert nicht",
+    "Is the order showing now?",
     "Thanks for the info, I'll try that tonight",
     "It's not working",
     "That didn't fix it",

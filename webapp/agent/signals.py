@@ -73,6 +73,11 @@ RESOLVED = re.compile(
     r"problem solved|all good( now)?|issue (is )?resolved|that answers (it|my question)|"
     r"no more (errors?|problems?|issues?)|(the )?(error|problem|issue) is gone|"
     r"no (further|more|other) questions|all clear|you can close (this|it|the (ticket|conversation))|"
+    r"(that's|that is|that was) (all|everything) i (needed|wanted|need)|no need to (reply|respond|answer|get back)|"
+    r"(is|are) (showing|there|showing up) now|found (it|them) now|"
+    r"c'est tout ce qu'il me fallait|pas besoin de (répondre|me répondre)|"
+    r"hat funktioniert|funktioniert (jetzt|wieder)|(das )?war alles|hat sich erledigt|"
+    r"es todo lo que necesitaba|no hace falta (responder|contestar)|"
     r"pas d'autres? questions?|vous pouvez (le |la )?(fermer|clôturer)|keine weiteren fragen|"
     r"no tengo más preguntas|"
     r"ça marche|c'est réglé|problème résolu|ça fonctionne|plus (d'erreur|de problème|de souci)|"
@@ -109,7 +114,8 @@ NEGATION = re.compile(
 # Negative words that carry no negation of the confirmation around them.
 NEGATION_IDIOMS = re.compile(
     r"\b(no problem|no worries|not a problem|no (further|more|other) questions?|nothing else|never ?mind|"
-    r"no complaints?|"
+    r"no complaints?|no need to (reply|respond|answer|get back)|pas besoin de (répondre|me répondre)|"
+    r"no hace falta (responder|contestar)|"
     r"no more (errors?|problems?|issues?)|(error|problem|issue) is gone|"
     r"pas de (souci|soucis|problème)|plus (d'erreur|de problème|de souci)|pas d'autres? questions?|"
     r"kein problem|keine sorge|keine fehler(meldung)? mehr|keine weiteren fragen|"
@@ -185,7 +191,8 @@ def is_resolved(text: str) -> bool:
     negation, condition or question anywhere in the message: "thanks, but it still doesn't
     work" and "if that works, I'll be happy" are not confirmations."""
     text = _clean(text)
-    if UNCERTAIN.search(text) or NEGATION.search(NEGATION_IDIOMS.sub(" ", text)) or not_solved(text):
+    plain = NEGATION_IDIOMS.sub(" ", text)  # "no need to reply" is neither a negation nor a wish
+    if UNCERTAIN.search(plain) or NEGATION.search(plain) or not_solved(text):
         return False
     if _angry_in_words(text):  # "!!" is also joy: "Thanks!! It works now"
         return False
