@@ -296,3 +296,38 @@ def test_a_remembered_integration_is_looked_up_again_after_a_minute(client, inte
     oversized = b"x" * (client.application.config["FRONT_WEBHOOK_MAX_BYTES"] + 1)
     gone = client.post(f"/webhooks/front/{old_token}", data=oversized)
     assert gone.status_code == 404  # not a refusal counted for the organization
+
+
+def test_a_refusal_on_a_remembered_url_cut_off_by_a_new_token_is_404_and_counted_nowhere(
+    app, client, integration, fake_front
+):
+    """Within the minute the old URL is remembered, an oversized or malformed body sent to it is
+    not refused as if the URL still worked: it is looked up again, unknown, and nothing is
+    counted against the organization's webhook activity."""
+    from datetime import UTC, datetime
+
+    from webapp.front import activity
+    from webapp.models import integration as integrations
+
+    old_token = integration.webhook_token
+    assert _post_event(client, fake_front, old_token).status_code == 200  # remembered now
+    integration.webhook_token = integrations.new_webhook_token()
+    db.session.commit()
+
+    oversized = b"x" * (app.config["FRONT_WEBHOOK_MAX_BYTES"] + 1)
+    assert client.post(f"/webhooks/front/{old_token}", data=oversized).status_code == 404
+    malformed = b'{"type": "inbound", "id": '
+    assert (
+        client.post(f"/webhooks/front/{old_token}", data=malformed, headers=signed_headers(malformed)).status_code
+        == 404
+    )
+    assert activity.refusals(integration.organization_id, datetime.now(UTC)).counts == {}
+
+    # The same bodies on the URL as it is now are refused, and counted, as before.
+    assert client.post(f"/webhooks/front/{integration.webhook_token}", data=oversized).status_code == 413
+    current = client.post(
+        f"/webhooks/front/{integration.webhook_token}", data=malformed, headers=signed_headers(malformed)
+    )
+    assert current.status_code == 400
+    counts = activity.refusals(integration.organization_id, datetime.now(UTC)).counts
+    assert counts == {activity.Refusal.TOO_LARGE: 1, activity.Refusal.MALFORMED: 1}

@@ -26,7 +26,12 @@ bp = Blueprint("front_webhooks", __name__)
 
 
 def _refuse(integration: WebhookTarget, reason: activity.Refusal, status: int, message: str):
-    """Answer a refusal, counted for the organization's webhook activity."""
+    """Answer a refusal, counted for the organization's webhook activity. A remembered
+    integration (``cached``) raises ``intake.Stale`` instead: a refusal is decided, and
+    counted, only on the integration as it is now, so a URL cut off by a new token answers
+    404 and counts nothing against the organization."""
+    if integration.cached:
+        raise intake.Stale()
     activity.record_refusal(integration.organization_id, reason, status)
     return intake.refuse(status, message)
 
@@ -43,26 +48,26 @@ def receive(token: str):
 
     try:
         body = intake.read_body(current_app.config["FRONT_WEBHOOK_MAX_BYTES"])
-    except intake.Refused as refused:
-        return _refuse(integration, activity.Refusal.TOO_LARGE, refused.status, str(refused))
-    try:
         return _accept(integration, body)
+    except intake.Refused as too_large:
+        decide_again = partial(
+            _refuse, reason=activity.Refusal.TOO_LARGE, status=too_large.status, message=str(too_large)
+        )
     except intake.Stale:
-        try:
-            integration = intake.integration_for(token, by_webhook_token)
-        except intake.Refused as refused:
-            return intake.refuse(refused.status, str(refused))
-        return _accept(integration, body)
+        decide_again = partial(_accept, body=body)
+    try:
+        integration = intake.integration_for(token, by_webhook_token) if integration.cached else integration
+    except intake.Refused as refused:
+        return intake.refuse(refused.status, str(refused))
+    return decide_again(integration)
 
 
 def _accept(integration: WebhookTarget, body: bytes):
-    """Check, parse and journal. With a remembered integration (``cached``), a refusal on its
-    secrets, or a journal that finds the integration changed, raises ``intake.Stale``: the
-    caller looks the integration up again and decides afresh."""
+    """Check, parse and journal. With a remembered integration (``cached``), any refusal, or a
+    journal that finds the integration changed, raises ``intake.Stale``: the caller looks the
+    integration up again and decides afresh."""
     refusal = _signature_refusal(integration, body)
     if refusal is not None:
-        if integration.cached:
-            raise intake.Stale()
         return _refuse(integration, *refusal)
 
     challenge = request.headers.get("X-Front-Challenge")
