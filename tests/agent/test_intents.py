@@ -301,3 +301,24 @@ def test_thanks_then_a_negation_reports_that_the_answer_did_not_help(text):
 @pytest.mark.parametrize("text", NOT_FAILURE_REPORTS)
 def test_a_new_question_after_thanks_is_no_failure_report(text):
     assert not signals.reports_failure(text)
+
+
+def test_a_long_email_is_read_by_meaning_in_its_opening_its_closing_and_its_first_characters(monkeypatch):
+    """Embedding a 100 KB message whole cost a third of a second and says nothing its sentences
+    do not: at most WHOLE_MESSAGE_CHARS of the whole is embedded, and a closing confirmation
+    after pages of quoted history is still seen."""
+    from webapp.knowledge import embeddings
+
+    history = "> On Monday you wrote that the parcel left the warehouse and would arrive soon. " * 1200
+    text = f"{history}\n\nIt arrived this morning, all sorted now, thank you!"
+    embedded = []
+    real_embed = embeddings.embed
+
+    def noting(pieces):
+        embedded.extend(pieces)
+        return real_embed(pieces)
+
+    monkeypatch.setattr(embeddings, "embed", noting)
+    signals._similarities.cache_clear()
+    assert signals.is_resolved(text)
+    assert embedded and max(map(len, embedded)) <= signals.WHOLE_MESSAGE_CHARS
