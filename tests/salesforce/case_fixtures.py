@@ -18,11 +18,13 @@ EXTERNAL_ID_FIELD = "Switchboard_Key__c"
 
 @pytest.fixture
 def fake_salesforce(app) -> FakeSalesforce:
-    """A fake org on loopback; Salesforce's waits between attempts are none, its timeout short."""
+    """A fake org on loopback; Salesforce's waits between attempts are none, its timeout short,
+    though not so short that an answered call times out on a busy machine (1 s did, once, with
+    both suites and a browser sharing two cores); a held answer outlasts it well."""
     fake = checked_fake()
-    fake.timeout_hold = 3.0
+    fake.timeout_hold = 8.0
     with SalesforceServer(fake):
-        app.config.update(ALLOW_PRIVATE_OUTBOUND=True, SALESFORCE_RETRY_BACKOFF=0.0, SALESFORCE_TIMEOUT=1.0)
+        app.config.update(ALLOW_PRIVATE_OUTBOUND=True, SALESFORCE_RETRY_BACKOFF=0.0, SALESFORCE_TIMEOUT=3.0)
         yield fake
 
 
