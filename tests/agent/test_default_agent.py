@@ -210,6 +210,14 @@ def test_misspelt_words_are_put_right_before_the_knowledge_is_searched(org):
     assert "corrected" not in decide(org, "How long does shipping take?").tool_calls[0].input
 
 
+def test_everyday_words_are_put_in_the_knowledges_words_before_the_knowledge_is_searched(org):
+    """ "leave your warehouse" shares no word with the article; put as "ship", it is answered."""
+    result = decide(org, "My order was placed on Monday. When will it leave your warehouse?")
+    assert kind(result) == "reply" and "two business days" in result.decision.text
+    assert result.tool_calls[0].input["rephrased"] == {"leave your warehouse": "ship"}
+    assert "rephrased" not in decide(org, "How long does shipping take?").tool_calls[0].input
+
+
 def test_what_a_customer_asks_instead_of_something_is_not_answered_by_the_article_about_it(org):
     """ "Can I pick it up instead of having it shipped" is not answered by the shipping times."""
     assert kind(decide(org, "How long does shipping take?")) == "reply"

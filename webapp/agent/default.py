@@ -187,7 +187,9 @@ class DefaultAgent:
         # With the knowledge in one language the answer is in it whatever the customer wrote,
         # so the customer's language is not needed to choose.
         lang = detect() if len(locales) > 1 else next(iter(locales), None)
-        whole = self.consider(context, question, lang, corrected, version)
+        question, rephrased = retrieval.rephrase(context.organization_id, question, lang, version)
+        rewritten = {key: changes for key, changes in (("corrected", corrected), ("rephrased", rephrased)) if changes}
+        whole = self.consider(context, question, lang, rewritten, version)
         questions = signals.questions(question) if whole.outcome != "reply" else []
         if len(questions) > 1:
             parts = []
@@ -231,9 +233,11 @@ class DefaultAgent:
         return AgentResult(handoff, f"{why}: a teammate takes it.", [whole.call])
 
     def consider(
-        self, context: AgentContext, question: str, lang: str | None, corrected: dict, version: tuple
+        self, context: AgentContext, question: str, lang: str | None, rewritten: dict, version: tuple
     ) -> Considered:
-        """The candidates for one question, how sure the best one is, and what that leads to."""
+        """The candidates for one question, how sure the best one is, and what that leads to.
+        ``rewritten``: how the question was put right before ("corrected" spelling, "rephrased"
+        everyday words), shown with the search."""
         started = time.monotonic()
         candidates = knowledge().retrieve(
             context.organization_id, question, locale=lang, limit=CANDIDATES, version=version
@@ -253,7 +257,7 @@ class DefaultAgent:
             outcome = "handoff"  # a draft comes with a handoff; with handoff off the AI asks for more instead
         call = ToolCall(
             name="search_knowledge",
-            input={"query": question[:500], "locale": lang, **({"corrected": corrected} if corrected else {})},
+            input={"query": question[:500], "locale": lang, **rewritten},
             output=[candidate_summary(c) for c in candidates],
             duration_ms=int((time.monotonic() - started) * 1000),
         )

@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import delete, func, insert, select, text
 
 from webapp.db import db
-from webapp.knowledge import embeddings, passages, search, spelling
+from webapp.knowledge import embeddings, passages, phrasing, search, spelling
 from webapp.knowledge.per_version import PerVersion
 from webapp.language import snowball_algorithm
 from webapp.models import ArticleExample, KnowledgeArticle, KnowledgePassage, utcnow
@@ -287,6 +287,15 @@ def correct_spelling(organization_id: int, question: str, version: tuple | None 
     each change); see :mod:`webapp.knowledge.spelling`."""
     version = _version(organization_id) if version is None else version
     return spelling.correct(question, spelling.vocabulary(organization_id, version))
+
+
+def rephrase(
+    organization_id: int, question: str, lang: str | None, version: tuple | None = None
+) -> tuple[str, dict[str, str]]:
+    """(the question with customers' everyday phrasings put in the knowledge's words, each
+    change); see :mod:`webapp.knowledge.phrasing`."""
+    version = _version(organization_id) if version is None else version
+    return phrasing.rephrase(question, spelling.vocabulary(organization_id, version), lang)
 
 
 def retrieve(

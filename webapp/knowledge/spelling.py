@@ -35,7 +35,7 @@ MIN_LENGTH = 4
 WORD = re.compile(r"[^\W\d_]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per version, known by identity
 class Vocabulary:
     version: tuple
     counts: Counter  # knowledge word → how many times the knowledge uses it

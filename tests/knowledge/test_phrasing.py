@@ -1,0 +1,75 @@
+"""Customers' everyday phrasings put in the words of the organization's own knowledge."""
+
+import pytest
+
+from webapp.knowledge import phrasing, retrieval, sources, spelling
+
+VOCABULARY = spelling.build(
+    [
+        "Orders ship within two business days. Standard delivery takes 3 to 5 days; express takes one.",
+        "Refunds go to the original payment method. Shipping costs are not refunded.",
+        "Return any unused item within 30 days: print the return label and drop the parcel off.",
+        "Invoices are in Billing. Open Subscription and choose Cancel subscription.",
+        "Click Forgot password on the login page. The link expires after one hour.",
+        ("Les remboursements sont effectués sous 14 jours après réception du retour.", "fr"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "lang", "meant"),
+    [
+        ("When will it leave your warehouse?", "en", "When will it ship?"),
+        ("Where are my bills?", "en", "Where are my invoices?"),
+        ("Can I send the jacket back?", "en", "Can I return?"),
+        ("When do I get my money back?", "en", "When do I refund?"),
+        ("Do you refund the postage?", "en", "Do you refund the shipping costs?"),
+        ("Where is the sticker for the box?", "en", "Where is the label for the box?"),
+        ("My login details don't work", "en", "My password don't work"),
+        ("I want to stop my plan", "en", "I want to cancel subscription"),
+        ("Is there a quicker option?", "en", "Is there a express option?"),
+        ("Quand est-ce que je récupère mon argent ?", "fr", "Quand est-ce que je remboursement ?"),
+    ],
+)
+def test_an_everyday_phrasing_becomes_the_knowledges_word(said, lang, meant):
+    text, changes = phrasing.rephrase(said, VOCABULARY, lang)
+    assert text == meant
+    assert changes and all(word in meant for word in changes.values())
+
+
+def test_a_phrasing_is_left_alone_when_the_knowledge_never_uses_the_word_it_stands_for():
+    # No article says "warranty" or "carrier": "guarantee" and "courier" keep the customer's words.
+    assert phrasing.rephrase("Does the guarantee cover it?", VOCABULARY, "en") == ("Does the guarantee cover it?", {})
+    assert phrasing.rephrase("The courier lost it", VOCABULARY, "en") == ("The courier lost it", {})
+
+
+def test_the_customers_own_word_stays_when_the_knowledge_uses_it_too():
+    vocabulary = spelling.build(["Our courier is the carrier for every parcel and every package."])
+    assert phrasing.rephrase("Which courier do you use?", vocabulary, "en")[1] == {}
+    assert phrasing.rephrase("Where is my package?", vocabulary, "en")[1] == {}
+
+
+def test_words_that_only_look_like_a_phrasing_are_kept():
+    # "billing" is not "bills", "followed the link" is not following a parcel.
+    for text in ("Where is Billing?", "I followed the link you sent"):
+        assert phrasing.rephrase(text, VOCABULARY, "en") == (text, {})
+
+
+def test_an_unknown_language_is_read_as_english_and_a_language_without_entries_changes_nothing():
+    assert phrasing.rephrase("Where are my bills?", VOCABULARY, None)[0] == "Where are my invoices?"
+    assert phrasing.rephrase("Where are my bills?", VOCABULARY, "nl") == (
+        "Where are my invoices?",
+        {"bills": "invoices"},
+    )
+
+
+def test_the_organizations_knowledge_decides_and_a_new_article_is_seen(world):
+    organization = world.organization()
+    sources.add_manual_article(
+        organization.id, title="Shipping", body="Orders ship in two days.", url=None, locale="en", internal=False
+    )
+    assert retrieval.rephrase(organization.id, "Where are my bills?", "en") == ("Where are my bills?", {})
+    sources.add_manual_article(
+        organization.id, title="Invoices", body="Download invoices from Billing.", url=None, locale="en", internal=False
+    )
+    assert retrieval.rephrase(organization.id, "Where are my bills?", "en")[0] == "Where are my invoices?"

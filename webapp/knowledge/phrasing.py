@@ -1,0 +1,178 @@
+"""Customers' everyday words for the things a Help Center names, put in the knowledge's terms.
+
+Customers rarely use the words articles are written in: they ask when a parcel will "leave your
+building" (it ships), how soon they will "see the money again" (a refund), where their "bills"
+are (invoices), how to "send something back" (return it). The embedding model that runs
+offline is a word-vector model: it scores such a paraphrase about as close to the right article
+as to the wrong ones, and the full-text search does not find it at all, so the agent hands off
+questions its knowledge answers.
+
+This is a small thesaurus of support vocabulary (shipping, delivery, tracking, returns,
+refunds, passwords and sign-in, email addresses, subscriptions, payment cards, invoices,
+warranty), each entry an everyday phrasing and the word a Help Center uses for it, in English,
+French, German and Spanish. A phrasing is put in the knowledge's word only when:
+
+- the knowledge uses that word (stem for stem): a Help Center that never says "ship" gains
+  nothing from "leaves your building" becoming "ship", and the question keeps its own words;
+- the knowledge does not use the customer's own word: where the articles say "courier", a
+  customer's "courier" is already the knowledge's word and stays.
+
+What this gives is recall, not certainty: the rephrased question is still scored by the same
+confidence (the share of its key words the passage holds, the meaning, the margin over the next
+article), so a question about something no article covers stays a handoff. Each change is
+shown on the timeline beside the spelling corrections.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from functools import cache
+
+from webapp.knowledge.spelling import WORD, Vocabulary, _stemmer
+from webapp.language import snowball_algorithm
+
+# (everyday phrasing, the knowledge's word), by language. Patterns are matched case-blind on
+# word boundaries; the first entry to match a stretch of text wins.
+_ENTRIES: dict[str, list[tuple[str, str]]] = {
+    "en": [
+        # shipping and delivery
+        (
+            r"(?:leaves?|left|leaving) (?:you|your (?:building|warehouse|depot|premises|place)|"
+            r"the (?:building|warehouse|depot))",
+            "ship",
+        ),
+        (r"dispatch(?:ed|es|ing)?|sen[dt] (?:it |them )?out|(?:goes|go|went) out", "ship"),
+        (r"(?:on|at) my (?:door|doorstep)|(?:get|gets|reach|reaches|come|comes) to me", "delivery"),
+        (r"quick(?:er|est)|fast(?:er|est)|speedier|next[- ]day|overnight", "express"),
+        (r"courier(?:'s|s)?|postman|delivery (?:company|firm|service)|postal service", "carrier"),
+        (r"package|packet|shipment", "parcel"),
+        (r"on (?:its|their|the) way", "shipped"),
+        (
+            r"follow (?:where|my|the|it)|trace|whereabouts|where (?:my|the) (?:parcel|package|order|box|stuff) is|"
+            r"where (?:is|'s) my (?:parcel|package|order|box|stuff)",
+            "track",
+        ),
+        # returns and refunds
+        (r"(?:send|sent|sending|post|posted|ship|shipped|give|bring|mail|mailed) (?:\w+ ){0,2}back", "return"),
+        (r"changed? my mind", "return"),
+        (
+            r"never used|not used|unopened|still sealed|(?:never|not) (?:taken|took) (?:\w+ ){0,2}out of the box",
+            "unused",
+        ),
+        (
+            r"(?:money|cash) (?:back|again)|pa(?:y|id) me back|reimburs\w*|"
+            r"(?:get|see) (?:my|the) money(?: back| again)?|(?:the|my) money (?:shows? up|arrives?|comes? back)",
+            "refund",
+        ),
+        (
+            r"postage|delivery (?:fee|charge|cost)s?|shipping (?:fee|charge)s?|"
+            r"(?:charged|cost) me (?:\w+ ){0,3}to (?:send|post|ship|mail)",
+            "shipping costs",
+        ),
+        (r"(?:get|have) (?:that|it|this|those) (?:back|refunded)", "refund"),
+        (r"stickers?|postage labels?|shipping labels?", "label"),
+        # sign-in and accounts
+        (r"log ?in details|sign[- ]?in details|credentials|passcode", "password"),
+        (r"sign(?:ed|ing)?[- ]in|log(?:ged|ging)?[- ]in|get (?:back )?into my account", "login"),
+        (r"(?:don'?t|do not|can'?t|cannot) remember|forgotten", "forgot"),
+        (r"(?:is |was |says it'?s )?(?:invalid|no longer (?:valid|works?|working)|out of date)", "expires"),
+        (r"inbox|mailbox|e-?mail account", "email address"),
+        # subscriptions, cards, invoices
+        (r"(?:my|the|your|monthly|annual|yearly|premium) (?:plan|membership)", "subscription"),
+        (
+            r"(?:stop|end|quit|terminate)(?:ping|ped|s)? (?:my |the |your |this )?(?:plan|membership|subscription)",
+            "cancel subscription",
+        ),
+        (r"stop (?:being )?(?:charged|billed) (?:every|each|per) (?:month|year)", "cancel subscription"),
+        (r"visa|mastercard|amex|debit card|credit card|bank card", "card"),
+        (r"bills?|receipts?", "invoices"),
+        (r"accountant|bookkeep\w*|tax return", "accounting"),
+        # warranty
+        (r"guarantee[ed]?|repair(?:ed|s)? for free|free repairs?", "warranty"),
+        (r"crack(?:ed|s)?|smash(?:ed)?|shatter(?:ed)?|knock(?:ed)? (?:\w+ ){0,2}off|dropp(?:ed|ing)", "damage"),
+        (
+            r"stopped (?:working|charging)|died|broke (?:on (?:its|their) own|by itself)|faulty|defective|"
+            r"malfunction\w*",
+            "defects",
+        ),
+        (r"still covered|covered by you", "warranty"),
+    ],
+    "fr": [
+        (
+            r"part(?:ira|ent)? de chez vous|quitte(?:ra)? (?:votre|l') entrepôt|(?:sera|est|a été) envoyée?s?",
+            "expédiée",
+        ),
+        (
+            r"(?:récupère|récupérer|retrouve|retrouver|revoir|reçois|recevoir) (?:mon|l'|votre) argent|"
+            r"rembours(?:é|ée|er)",
+            "remboursement",
+        ),
+        (r"(?:à |pour )(?:arriver|recevoir (?:ma commande|mon colis|mes articles))", "livraison"),
+        (r"colis", "commande"),
+        (r"renvo(?:yer|yé|yée|ie)|retourn(?:er|é|ée)", "retour"),
+        (r"facture\w*", "factures"),
+        (r"mot de passe oublié|identifiants", "mot de passe"),
+    ],
+    "de": [
+        (r"zurückschicken|zurücksenden|zurückgeben|zurückgeschickt", "rücksendung"),
+        (r"geld zurück|rückzahlung|zurückerstattet", "erstattung"),
+        (r"paket|sendung", "bestellung"),
+        (r"rechnungen?|quittung(?:en)?|belege?", "rechnungen"),
+        (r"zugangsdaten|anmeldedaten", "passwort"),
+    ],
+    "es": [
+        (r"devolver(?:lo|la)?|mandar(?:lo|la)? de vuelta", "devolución"),
+        (r"(?:mi|el) dinero de vuelta|reembolsar(?:me)?|me devuelven el dinero", "reembolso"),
+        (r"paquete", "pedido"),
+        (r"facturas?|recibos?", "facturas"),
+        (r"contraseña olvidada|datos de acceso", "contraseña"),
+    ],
+}
+
+
+@cache
+def _patterns(lang: str) -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple(
+        (re.compile(rf"(?<![\w'])(?:{pattern})(?![\w'])", re.IGNORECASE), word)
+        for pattern, word in _ENTRIES.get(lang, ())
+    )
+
+
+def _stems(text: str, lang: str) -> set[str]:
+    stemmer = _stemmer(snowball_algorithm(lang) or "english")
+    return set(stemmer.stemWords(WORD.findall(text.lower())))
+
+
+_knowledge_stems: weakref.WeakKeyDictionary[Vocabulary, dict[str, frozenset[str]]] = weakref.WeakKeyDictionary()
+
+
+def _used_by_knowledge(vocab: Vocabulary, lang: str) -> frozenset[str]:
+    """The stems of the knowledge's words in ``lang``'s stemmer (built once per vocabulary)."""
+    by_lang = _knowledge_stems.setdefault(vocab, {})
+    if lang not in by_lang:
+        by_lang[lang] = frozenset(_stems(" ".join(vocab.counts), lang))
+    return by_lang[lang]
+
+
+def rephrase(text: str, vocab: Vocabulary, lang: str | None) -> tuple[str, dict[str, str]]:
+    """(the text with everyday phrasings put in the knowledge's words, each change as
+    phrasing → word). ``lang``: the customer's language; English when unknown."""
+    lang = lang if lang in _ENTRIES else "en"
+    known = _used_by_knowledge(vocab, lang)
+    changes: dict[str, str] = {}
+
+    def replace(word: str):
+        def swap(match: re.Match) -> str:
+            said = match.group(0)
+            if all(w in vocab.counts for w in WORD.findall(said.lower())):  # the knowledge says it this way too
+                return said
+            changes[said.lower()] = word
+            return word
+
+        return swap
+
+    for pattern, word in _patterns(lang):
+        if _stems(word, lang) <= known:
+            text = pattern.sub(replace(word), text)
+    return text, changes
