@@ -28,6 +28,8 @@ VOCABULARY = spelling.build(
         ("My login details don't work", "en", "My password don't work"),
         ("I want to stop my plan", "en", "I want to cancel subscription"),
         ("Is there a quicker option?", "en", "Is there a express option?"),
+        ("When will I be paid back?", "en", "When will I be refund?"),
+        ("I need a proof of purchase", "en", "I need a invoices"),
         ("Quand est-ce que je récupère mon argent ?", "fr", "Quand est-ce que je remboursement ?"),
     ],
 )

@@ -43,7 +43,11 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             "ship",
         ),
         (r"dispatch(?:ed|es|ing)?|sen[dt] (?:it |them )?out|(?:goes|go|went) out", "ship"),
-        (r"(?:on|at) my (?:door|doorstep)|(?:get|gets|reach|reaches|come|comes) to me", "delivery"),
+        (
+            r"(?:on|at) my (?:door|doorstep)|(?:get|gets|reach|reaches|come|comes) to me|"
+            r"(?:get|gets|arrive|arrives) here|expect (?:my|the) (?:order|parcel|package|stuff)",
+            "delivery",
+        ),
         (r"quick(?:er|est)|fast(?:er|est)|speedier|next[- ]day|overnight", "express"),
         (r"courier(?:'s|s)?|postman|delivery (?:company|firm|service)|postal service", "carrier"),
         (r"package|packet|shipment", "parcel"),
@@ -61,7 +65,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             "unused",
         ),
         (
-            r"(?:money|cash) (?:back|again)|pa(?:y|id) me back|reimburs\w*|"
+            r"(?:money|cash) (?:back|again)|pa(?:y|id) (?:me )?back|credited back|reimburs\w*|"
             r"(?:get|see) (?:my|the) money(?: back| again)?|(?:the|my) money (?:shows? up|arrives?|comes? back)",
             "refund",
         ),
@@ -74,7 +78,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         (r"stickers?|postage labels?|shipping labels?", "label"),
         # sign-in and accounts
         (r"log ?in details|sign[- ]?in details|credentials|passcode", "password"),
-        (r"sign(?:ed|ing)?[- ]in|log(?:ged|ging)?[- ]in|get (?:back )?into my account", "login"),
+        (r"sign(?:ed|ing)?[- ]in|log(?:ged|ging)?[- ]in|get (?:back )?into my account|locked out", "login"),
         (r"(?:don'?t|do not|can'?t|cannot) remember|forgotten", "forgot"),
         (r"(?:is |was |says it'?s )?(?:invalid|no longer (?:valid|works?|working)|out of date)", "expires"),
         (r"inbox|mailbox|e-?mail account", "email address"),
@@ -86,7 +90,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         ),
         (r"stop (?:being )?(?:charged|billed) (?:every|each|per) (?:month|year)", "cancel subscription"),
         (r"visa|mastercard|amex|debit card|credit card|bank card", "card"),
-        (r"bills?|receipts?", "invoices"),
+        (r"bills?|receipts?|proofs? of purchase", "invoices"),
         (r"accountant|bookkeep\w*|tax return", "accounting"),
         # warranty
         (r"guarantee[ed]?|repair(?:ed|s)? for free|free repairs?", "warranty"),
