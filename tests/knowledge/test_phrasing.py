@@ -75,3 +75,29 @@ def test_the_organizations_knowledge_decides_and_a_new_article_is_seen(world):
         organization.id, title="Invoices", body="Download invoices from Billing.", url=None, locale="en", internal=False
     )
     assert retrieval.rephrase(organization.id, "Where are my bills?", "en")[0] == "Where are my invoices?"
+
+
+@pytest.mark.parametrize(
+    ("said", "meant"),
+    [
+        ("Where do I enter my promo code?", "Where do I enter my discount code?"),
+        ("How do I close my account?", "How do I delete account?"),
+        ("Can I swap it for a different size?", "Can I exchange a exchange?"),
+        ("Do you ship abroad?", "Do you ship international?"),
+        ("Can I turn on 2FA?", "Can I turn on two-factor authentication?"),
+    ],
+)
+def test_a_help_center_about_other_things_gets_its_own_words(said, meant):
+    vocabulary = spelling.build(
+        [
+            "Enter a discount code at checkout. International orders ship from our warehouse.",
+            "To delete your account, open Settings. Exchanges are free within 30 days.",
+            "Turn on two-factor authentication under Security.",
+        ]
+    )
+    assert phrasing.rephrase(said, vocabulary, "en")[0] == meant
+
+
+def test_a_size_question_is_not_an_exchange():
+    vocabulary = spelling.build(["Exchanges are free within 30 days."])
+    assert phrasing.rephrase("What is a size M in inches?", vocabulary, "en")[1] == {}

@@ -9,8 +9,9 @@ questions its knowledge answers.
 
 This is a small thesaurus of support vocabulary (shipping, delivery, tracking, returns,
 refunds, passwords and sign-in, email addresses, subscriptions, payment cards, invoices,
-warranty), each entry an everyday phrasing and the word a Help Center uses for it, in English,
-French, German and Spanish. A phrasing is put in the knowledge's word only when:
+warranty, orders, stock, prices, discounts, accounts), each entry an everyday phrasing and the
+word a Help Center uses for it, mostly in English, with the commonest in French, German and
+Spanish. A phrasing is put in the knowledge's word only when:
 
 - the knowledge uses that word (stem for stem): a Help Center that never says "ship" gains
   nothing from "leaves your building" becoming "ship", and the question keeps its own words;
@@ -29,7 +30,7 @@ import re
 import weakref
 from functools import cache
 
-from webapp.knowledge.spelling import WORD, Vocabulary, _stemmer
+from webapp.knowledge.spelling import MIN_LENGTH, WORD, Vocabulary, _stemmer
 from webapp.language import snowball_algorithm
 
 # (everyday phrasing, the knowledge's word), by language. Patterns are matched case-blind on
@@ -92,6 +93,26 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         (r"visa|mastercard|amex|debit card|credit card|bank card", "card"),
         (r"bills?|receipts?|proofs? of purchase", "invoices"),
         (r"accountant|bookkeep\w*|tax return", "accounting"),
+        # orders, stock, prices and discounts
+        (r"call off (?:my|the) order|(?:don'?t|do not) want (?:my|the) order any ?more", "cancel order"),
+        (r"sold out|back in stock|restock(?:ed|ing)?", "stock"),
+        (r"how much (?:is|are|does|do|would|will) (?:\w+ ){0,3}(?:cost|charge)", "price"),
+        (r"promo(?:tion(?:al)?)? codes?|coupons?(?: codes?)?|voucher codes?", "discount code"),
+        (r"gift (?:vouchers?|certificates?)", "gift card"),
+        (r"abroad|overseas|outside the (?:uk|us|usa|eu|country)", "international"),
+        (r"swap (?:it|them|this) for|(?:another|other|different) size", "exchange"),
+        (r"arrived (?:broken|damaged|smashed|cracked)|damaged in (?:transit|the post)", "damaged"),
+        (
+            r"missing from (?:my|the) (?:order|parcel|package|box)|"
+            r"(?:was|is|were|are)n'?t in the (?:box|parcel|package)",
+            "missing item",
+        ),
+        (r"sent me the wrong|not what I ordered", "wrong item"),
+        # account
+        (r"close my account|remove my account|erase my (?:data|account)", "delete account"),
+        (r"2fa|two[- ]step|authenticator app", "two-factor authentication"),
+        (r"user ?name|login name", "username"),
+        (r"(?:support|business|office) hours|what time (?:are you|do you) open", "opening hours"),
         # warranty
         (r"guarantee[ed]?|repair(?:ed|s)? for free|free repairs?", "warranty"),
         (r"crack(?:ed|s)?|smash(?:ed)?|shatter(?:ed)?|knock(?:ed)? (?:\w+ ){0,2}off|dropp(?:ed|ing)", "damage"),
@@ -126,6 +147,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         (r"zugangsdaten|anmeldedaten", "passwort"),
     ],
     "es": [
+        (r"(?:métodos|formas|medios) de pago|pagar con", "pago"),
         (r"devolver(?:lo|la)?|mandar(?:lo|la)? de vuelta", "devolución"),
         (r"(?:mi|el) dinero de vuelta|reembolsar(?:me)?|me devuelven el dinero", "reembolso"),
         (r"paquete", "pedido"),
@@ -144,8 +166,9 @@ def _patterns(lang: str) -> tuple[tuple[re.Pattern, str], ...]:
 
 
 def _stems(text: str, lang: str) -> set[str]:
+    """The stems of the text's words long enough to be in a vocabulary ("two-factor" gives "factor")."""
     stemmer = _stemmer(snowball_algorithm(lang) or "english")
-    return set(stemmer.stemWords(WORD.findall(text.lower())))
+    return set(stemmer.stemWords([w for w in WORD.findall(text.lower()) if len(w) >= MIN_LENGTH]))
 
 
 _knowledge_stems: weakref.WeakKeyDictionary[Vocabulary, dict[str, frozenset[str]]] = weakref.WeakKeyDictionary()
@@ -177,6 +200,7 @@ def rephrase(text: str, vocab: Vocabulary, lang: str | None) -> tuple[str, dict[
         return swap
 
     for pattern, word in _patterns(lang):
-        if _stems(word, lang) <= known:
+        needed = _stems(word, lang)
+        if needed and needed <= known:
             text = pattern.sub(replace(word), text)
     return text, changes
