@@ -322,3 +322,63 @@ def test_a_long_email_is_read_by_meaning_in_its_opening_its_closing_and_its_firs
     signals._similarities.cache_clear()
     assert signals.is_resolved(text)
     assert embedded and max(map(len, embedded)) <= signals.WHOLE_MESSAGE_CHARS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I speak with staff?",
+        "Can a colleague of yours call me?",
+        "Get me a manager",
+        "Can I get a callback?",
+        "Please call me back, I'd rather sort this out on the phone",
+    ],
+)
+def test_asking_for_staff_a_manager_or_a_call_back_is_asking_for_a_person(text):
+    assert signals.asks_for_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Merci, ça a marché",
+        "Merci beaucoup, tout fonctionne maintenant",
+        "Danke, alles funktioniert wieder",
+        "Gracias, todo funciona ahora",
+    ],
+)
+def test_more_closings_in_french_german_and_spanish_confirm(text):
+    assert signals.is_resolved(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am extremely disappointed",
+        "This is a scam",
+        "Are you kidding me? Still nothing?",
+        "Why is nobody helping me??",
+        "I will report you to consumer protection",
+        "C'est inadmissible",
+        "Ich bin total enttäuscht",
+    ],
+)
+def test_disappointment_accusations_and_threats_are_frustration(text):
+    assert signals.is_frustrated(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will the courier call me before delivery?",
+        "I'm a manager at a small shop, can I order in bulk?",
+        "Does my colleague need his own account?",
+        "Is it a scam email? I got a message asking for my password",
+        "Not disappointed at all, just asking",
+        "Merci, mais tout ne fonctionne pas",
+    ],
+)
+def test_the_new_phrasings_near_misses_stay_what_they_are(text):
+    assert not signals.asks_for_human(text)
+    assert not signals.is_frustrated(text)
+    assert not signals.is_resolved(text)

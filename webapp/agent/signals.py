@@ -28,6 +28,10 @@ HUMAN_REQUEST = re.compile(
     r"(real|actual) (employee|human being|human)|(a|an|some) (member of|staff member|employee)|"
     r"(someone|somebody|anyone|anybody|a person) (from|on|in) your (team|staff|company)|"
     r"(talk|speak|chat) (to|with) (your|the|a) (staff|team|manager|supervisor)|your (manager|supervisor)|"
+    r"(talk|speak|chat) (to|with) (staff|management|customer service|support staff)|"
+    r"(get|give|put) me (through to )?(a|your|the) (manager|supervisor)|(a|one of your|your) colleagues?|"
+    r"(can|could|would|will|please|pls) (you |someone |somebody |anyone )?(call|phone|ring) me( back)?|"
+    r"(get|request|have|want|need|arrange) a call ?back|callback|"
     r"humain|une personne|un conseiller|un agent|parler à quelqu'un|quelqu'un de réel|"
     r"un employé|une employée|quelqu'un de (votre|ton|ta|la) (équipe|société)|votre responsable|"
     r"mensch|echte person|echten menschen|mitarbeiter|mit jemandem sprechen|"
@@ -53,10 +57,18 @@ NEXT_QUESTION = re.compile(
 )
 FRUSTRATION = re.compile(
     r"(!{2,}|\b(ridiculous|unacceptable|angry|furious|terrible|worst|useless|fed up|waste of time|"
-    r"hopeless|pathetic|incompetent|disgraceful|"
-    r"inacceptable|ridicule|énervé|furieux|nul|marre|scandaleux|honteux|lamentable|incompétents?|"
-    r"unverschämt|lächerlich|wütend|inakzeptabel|frechheit|inkompetent|katastrophal|"
-    r"inaceptable|ridículo|furioso|harto|pésimo|vergonzoso|incompetentes?)\b)",
+    r"hopeless|pathetic|incompetent|disgraceful|scammers?|fraudsters?|"
+    r"(this is|that's|that is|it's|you are|you're|what) a (total |complete |real )?(scam|rip-?off|fraud)|"
+    r"(are you|you must be|you're|you are) (kidding|joking)( me)?|"
+    r"(extremely|very|really|so|deeply|utterly|bitterly|seriously) disappointed|"
+    r"(nobody|no one|no-one) (is )?(helping|helps|answers|answering|responds|responding|replies|replying|cares)|"
+    r"report you|consumer protection|"
+    r"inacceptable|inadmissible|ridicule|énervé|furieux|nul|marre|scandaleux|honteux|lamentable|incompétents?|"
+    r"arnaque|(très|vraiment|tellement) déçue?|"
+    r"unverschämt|lächerlich|wütend|inakzeptabel|frechheit|inkompetent|katastrophal|abzocke|betrug|"
+    r"(sehr|total|echt) enttäuscht|"
+    r"inaceptable|ridículo|furioso|harto|pésimo|vergonzoso|incompetentes?|estafa|"
+    r"(muy|totalmente) decepcionad[oa])\b)",
     re.I,
 )
 # Dissatisfaction said by negating its opposite, which the word list above cannot negate.
@@ -81,6 +93,9 @@ RESOLVED = re.compile(
     r"pas d'autres? questions?|vous pouvez (le |la )?(fermer|clôturer)|keine weiteren fragen|"
     r"no tengo más preguntas|"
     r"ça marche|c'est réglé|problème résolu|ça fonctionne|plus (d'erreur|de problème|de souci)|"
+    r"ça a (marché|fonctionné)|ça remarche|tout (fonctionne|marche|est (bon|réglé|ok|en ordre))|"
+    r"alles (funktioniert|klappt|gut|in ordnung)( jetzt| wieder)?|"
+    r"todo (funciona|bien|listo|en orden)( ya| ahora)?|funcionó|"
     r"es funktioniert|hat geklappt|problem gelöst|läuft wieder|keine fehler(meldung)? mehr|"
     r"ya funciona|problema resuelto|eso lo solucionó|ya quedó|ya está (resuelto|solucionado|arreglado)|"
     r"ya no (sale|aparece) el error)\b",
