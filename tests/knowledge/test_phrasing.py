@@ -12,6 +12,7 @@ VOCABULARY = spelling.build(
         "Invoices are in Billing. Open Subscription and choose Cancel subscription.",
         "Click Forgot password on the login page. The link expires after one hour.",
         ("Les remboursements sont effectués sous 14 jours après réception du retour.", "fr"),
+        ("Les commandes sont expédiées sous deux jours ouvrés.", "fr"),
     ]
 )
 
@@ -31,6 +32,7 @@ VOCABULARY = spelling.build(
         ("When will I be paid back?", "en", "When will I be refund?"),
         ("I need a proof of purchase", "en", "I need a invoices"),
         ("Quand est-ce que je récupère mon argent ?", "fr", "Quand est-ce que je remboursement ?"),
+        ("Ma commande part-elle de chez vous demain ?", "fr", "Ma commande expédiée demain ?"),
     ],
 )
 def test_an_everyday_phrasing_becomes_the_knowledges_word(said, lang, meant):

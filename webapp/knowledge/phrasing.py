@@ -125,7 +125,8 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
     ],
     "fr": [
         (
-            r"part(?:ira|ent)? de chez vous|quitte(?:ra)? (?:votre|l') entrepôt|(?:sera|est|a été) envoyée?s?",
+            r"(?:part(?:ira|ent)?|quitte(?:ra)?)(?:-(?:t-)?(?:il|elle|ils|elles))? "
+            r"(?:de chez vous|(?:votre|l') entrepôt)|(?:sera|est|a été) envoyée?s?",
             "expédiée",
         ),
         (
