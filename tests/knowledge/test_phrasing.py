@@ -12,6 +12,7 @@ VOCABULARY = spelling.build(
         "Invoices are in Billing. Open Subscription and choose Cancel subscription.",
         "Click Forgot password on the login page. The link expires after one hour.",
         ("Les remboursements sont effectués sous 14 jours après réception du retour.", "fr"),
+        ("Le remboursement se fait sur le moyen de paiement d'origine.", "fr"),
         ("Les commandes sont expédiées sous deux jours ouvrés.", "fr"),
     ]
 )
@@ -33,6 +34,8 @@ VOCABULARY = spelling.build(
         ("I need a proof of purchase", "en", "I need a invoices"),
         ("Quand est-ce que je récupère mon argent ?", "fr", "Quand est-ce que je remboursement ?"),
         ("Ma commande part-elle de chez vous demain ?", "fr", "Ma commande expédiée demain ?"),
+        ("Est-ce remboursé sur ma carte bancaire ?", "fr", "Est-ce remboursement moyen de paiement ?"),
+        ("Does the refund go back to my card?", "en", "Does the refund go original payment method?"),
     ],
 )
 def test_an_everyday_phrasing_becomes_the_knowledges_word(said, lang, meant):

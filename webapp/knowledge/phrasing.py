@@ -76,6 +76,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             "shipping costs",
         ),
         (r"(?:get|have) (?:that|it|this|those) (?:back|refunded)", "refund"),
+        (r"store credit|back (?:on|to|onto) (?:my|the same|the original) (?:card|account)", "original payment method"),
         (r"stickers?|postage labels?|shipping labels?", "label"),
         # sign-in and accounts
         (r"log ?in details|sign[- ]?in details|credentials|passcode", "password"),
@@ -136,6 +137,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         ),
         (r"(?:à |pour )(?:arriver|recevoir (?:ma commande|mon colis|mes articles))", "livraison"),
         (r"colis", "commande"),
+        (r"(?:sur|par) (?:ma|la) carte (?:bancaire|de crédit|bleue)|(?:en|un|des) bons? d'achat", "moyen de paiement"),
         (r"renvo(?:yer|yé|yée|ie)|retourn(?:er|é|ée)", "retour"),
         (r"facture\w*", "factures"),
         (r"mot de passe oublié|identifiants", "mot de passe"),
