@@ -194,6 +194,29 @@ class World:
         db.session.commit()
         return support_session
 
+    def article(
+        self,
+        organization: Organization,
+        title: str,
+        body: str,
+        *,
+        url: str | None = None,
+        locale: str = "en",
+        internal: bool = False,
+        **fields,
+    ):
+        """A manual Help Center article, public and English unless told, with any other column set."""
+        from webapp.knowledge import sources
+
+        article = sources.add_manual_article(
+            organization.id, title=title, body=body, url=url, locale=locale, internal=internal
+        )
+        if fields:
+            for key, value in fields.items():
+                setattr(article, key, value)
+            db.session.commit()
+        return article
+
     def front_source(self, organization: Organization) -> KnowledgeSource:
         """A synced Front Help Center source with a key of its own (one Help Center selected)."""
         source = KnowledgeSource(

@@ -17,7 +17,6 @@ from tests.conftest import run_worker
 from tests.fakes.front import FrontServer
 from webapp.db import db
 from webapp.front.sessions import find_session
-from webapp.knowledge import sources
 from webapp.models import EventKind, Integration, IntegrationKind, JournalEntry, SessionStatus
 from webapp.sandbox import console
 from webapp.sandbox.console import AI, HUMAN, Chat, activity_since, seed, send_customer_message
@@ -30,14 +29,7 @@ APP_SECRET = "sandbox-app-secret"
 @pytest.fixture
 def organization(world):
     organization = world.organization()
-    sources.add_manual_article(
-        organization.id,
-        title="Shipping times",
-        body="Orders ship within two business days.",
-        url=None,
-        locale="en",
-        internal=False,
-    )
+    world.article(organization, "Shipping times", "Orders ship within two business days.")
     return organization
 
 

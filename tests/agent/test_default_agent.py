@@ -10,7 +10,6 @@ from webapp.agent import AgentContext, Draft, Handoff, Reply, Resolve, default
 from webapp.agent.confidence import AnswerPolicy
 from webapp.agent.default import DefaultAgent
 from webapp.agent.policy import PRESETS, HandoffPolicy, policy_for
-from webapp.knowledge import sources
 from webapp.knowledge.retrieval import Candidate
 from webapp.models import AgentSettings, Channel, HandoffMode
 
@@ -18,28 +17,23 @@ from webapp.models import AgentSettings, Channel, HandoffMode
 @pytest.fixture
 def org(world):
     organization = world.organization()
-    sources.add_manual_article(
-        organization.id,
-        title="Shipping times",
-        body="Orders ship within two business days. Tracking numbers arrive by email.",
+    world.article(
+        organization,
+        "Shipping times",
+        "Orders ship within two business days. Tracking numbers arrive by email.",
         url="https://help.acme.test/ship",
-        locale="en",
-        internal=False,
     )
-    sources.add_manual_article(
-        organization.id,
-        title="Délais de livraison",
-        body="Les commandes sont expédiées sous deux jours ouvrés. Le suivi de livraison arrive par email.",
+    world.article(
+        organization,
+        "Délais de livraison",
+        "Les commandes sont expédiées sous deux jours ouvrés. Le suivi de livraison arrive par email.",
         url="https://help.acme.test/fr/livraison",
         locale="fr",
-        internal=False,
     )
-    sources.add_manual_article(
-        organization.id,
-        title="Password reset",
-        body="Use the Forgot password link on the login page to reset your password.",
-        url=None,
-        locale="en",
+    world.article(
+        organization,
+        "Password reset",
+        "Use the Forgot password link on the login page to reset your password.",
         internal=True,
     )
     return organization

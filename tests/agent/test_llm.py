@@ -23,7 +23,6 @@ from webapp.agent import AgentContext, Handoff, Reply, Resolve, agent_for, desti
 from webapp.agent.llm import LLMAgent
 from webapp.agent.policy import PRESETS
 from webapp.db import db
-from webapp.knowledge import sources
 from webapp.models import Channel, EventKind, Integration, IntegrationKind, Role
 
 BASE = "https://llm.example.test/v1"
@@ -42,13 +41,8 @@ def dns(monkeypatch) -> FakeDNS:
 @pytest.fixture
 def org(world):
     organization = world.organization()
-    sources.add_manual_article(
-        organization.id,
-        title="Shipping times",
-        body="Orders ship within two business days.",
-        url="https://help.acme.test/ship",
-        locale="en",
-        internal=False,
+    world.article(
+        organization, "Shipping times", "Orders ship within two business days.", url="https://help.acme.test/ship"
     )
     return organization
 

@@ -9,7 +9,6 @@ from tests.front.conftest import AI, Reply
 from webapp.agent import Draft, Handoff
 from webapp.db import db
 from webapp.front import actions
-from webapp.knowledge import sources
 from webapp.models import AgentSettings, EventKind, SessionStatus, SupportSession
 from webapp.sandbox.front import CHANNEL_ADDRESS
 
@@ -17,22 +16,18 @@ SHIPPING = "Orders ship within two business days from our warehouse."
 
 
 @pytest.fixture
-def help_center(organization):
-    sources.add_manual_article(
-        organization.id,
-        title="Shipping times",
-        body=f"{SHIPPING} Standard delivery takes 3 to 5 business days after shipping.",
+def help_center(organization, world):
+    world.article(
+        organization,
+        "Shipping times",
+        f"{SHIPPING} Standard delivery takes 3 to 5 business days after shipping.",
         url="https://help.acme.test/shipping",
-        locale="en",
-        internal=False,
     )
-    sources.add_manual_article(
-        organization.id,
-        title="Refund policy",
-        body="Refunds are issued to the original payment method within 14 days after we receive your return.",
+    world.article(
+        organization,
+        "Refund policy",
+        "Refunds are issued to the original payment method within 14 days after we receive your return.",
         url="https://help.acme.test/refunds",
-        locale="en",
-        internal=False,
     )
     return organization
 

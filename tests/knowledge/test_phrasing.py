@@ -2,7 +2,7 @@
 
 import pytest
 
-from webapp.knowledge import phrasing, retrieval, sources, spelling
+from webapp.knowledge import phrasing, retrieval, spelling
 
 VOCABULARY = spelling.build(
     [
@@ -72,13 +72,9 @@ def test_an_unknown_language_is_read_as_english_and_a_language_without_entries_c
 
 def test_the_organizations_knowledge_decides_and_a_new_article_is_seen(world):
     organization = world.organization()
-    sources.add_manual_article(
-        organization.id, title="Shipping", body="Orders ship in two days.", url=None, locale="en", internal=False
-    )
+    world.article(organization, "Shipping", "Orders ship in two days.")
     assert retrieval.rephrase(organization.id, "Where are my bills?", "en") == ("Where are my bills?", {})
-    sources.add_manual_article(
-        organization.id, title="Invoices", body="Download invoices from Billing.", url=None, locale="en", internal=False
-    )
+    world.article(organization, "Invoices", "Download invoices from Billing.")
     assert retrieval.rephrase(organization.id, "Where are my bills?", "en")[0] == "Where are my invoices?"
 
 

@@ -20,18 +20,7 @@ def library(world):
     organization = world.organization()
 
     def add(title, body, **fields):
-        article = sources.add_manual_article(
-            organization.id,
-            title=title,
-            body=body,
-            url=fields.pop("url", None),
-            locale=fields.pop("locale", "en"),
-            internal=fields.pop("internal", False),
-        )
-        for key, value in fields.items():
-            setattr(article, key, value)
-        db.session.commit()
-        return article
+        return world.article(organization, title, body, **fields)
 
     add("Shipping and delivery times", SHIPPING, url="https://help.acme.test/shipping")
     add("Pricing plans", PRICING)

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from webapp.db import db
-from webapp.knowledge import search, sources
+from webapp.knowledge import search
 from webapp.models import KnowledgeArticle, Visibility
 
 
@@ -13,18 +13,7 @@ def library(world):
     organization = world.organization()
 
     def add(title, body, **fields):
-        article = sources.add_manual_article(
-            organization.id,
-            title=title,
-            body=body,
-            url=fields.pop("url", None),
-            locale=fields.pop("locale", "en"),
-            internal=fields.pop("internal", False),
-        )
-        for key, value in fields.items():
-            setattr(article, key, value)
-        db.session.commit()
-        return article
+        return world.article(organization, title, body, **fields)
 
     add("Refund policy", "Refunds are issued within 14 days of receiving a return. Keep your receipt.")
     add(
@@ -100,9 +89,7 @@ ODD_QUERIES = [
 def test_odd_queries_never_error(library, world, query, expected_first):
     organization, _ = library
     other = world.organization("Other")
-    sources.add_manual_article(
-        other.id, title="Refund policy", body="Refunds within 30 days.", url=None, locale="en", internal=False
-    )
+    world.article(other, "Refund policy", "Refunds within 30 days.")
     own_ids = set(
         db.session.scalars(select(KnowledgeArticle.id).where(KnowledgeArticle.organization_id == organization.id))
     )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from webapp.knowledge import retrieval, sources, spelling
+from webapp.knowledge import retrieval, spelling
 
 VOCABULARY = spelling.build(
     [
@@ -71,13 +71,9 @@ def test_correct_keeps_the_rest_of_the_text_and_reports_each_change():
 
 def test_the_vocabulary_is_the_organizations_and_follows_its_articles(world):
     organization, other = world.organization(), world.organization("Other")
-    sources.add_manual_article(
-        organization.id, title="Warranty", body="Every device has a warranty.", url=None, locale="en", internal=False
-    )
+    world.article(organization, "Warranty", "Every device has a warranty.")
     assert retrieval.correct_spelling(organization.id, "waranty")[0] == "warranty"
     assert retrieval.correct_spelling(other.id, "waranty") == ("waranty", {})  # another organization's words
 
-    sources.add_manual_article(
-        other.id, title="Gift cards", body="Gift cards never expire.", url=None, locale="en", internal=False
-    )
+    world.article(other, "Gift cards", "Gift cards never expire.")
     assert retrieval.correct_spelling(other.id, "expirre")[0] == "expire"  # rebuilt with the new article
