@@ -168,6 +168,7 @@ def test_advanced_unproductive_after_n(org):
         ("Can you give me legal advice about my contract?", "legal advice"),
         ("I'd like to negotiate the price", "pricing negotiation"),
         ("Quick question on legal stuff: is this advice binding?", "legal advice"),
+        ("Is it legal for me to stop paying without cancelling? Could you take me to court?", "legal advice"),
     ],
 )
 def test_forbidden_topics_are_handed_off_with_the_topic_even_at_ai_only(org, message, topic):
@@ -177,6 +178,9 @@ def test_forbidden_topics_are_handed_off_with_the_topic_even_at_ai_only(org, mes
 
 def test_a_message_merely_near_a_topic_is_answered(org):
     assert kind(decide(org, "How long does shipping take?", topics=("legal advice",))) == "reply"
+    # "advice" only names the kind of request; a topic of nothing but such words needs them all.
+    assert kind(decide(org, "Any advice on how long shipping takes?", topics=("legal advice",))) == "reply"
+    assert kind(decide(org, "Any advice on how long shipping takes?", topics=("advice",))) == "handoff"
 
 
 @pytest.mark.parametrize(

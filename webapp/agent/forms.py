@@ -72,8 +72,9 @@ class HandoffForm(Form):
         "Forbidden topics",
         validators=[Length(max=10_000)],
         description=(
-            "One per line, in plain words (e.g. legal advice). "
-            "A matching message is never answered by the AI; it is handed off."
+            "One per line, in plain words (e.g. legal advice). A message that uses every word of a topic, "
+            'words like advice or questions aside ("is it legal to…" matches legal advice), '
+            "is never answered by the AI; it is handed off."
         ),
     )
     message_open = TextAreaField(

@@ -371,11 +371,24 @@ def stems(text: str, lang: str | None = None) -> set[str]:
     return set(_stemmer(algorithm).stemWords(set(re.findall(r"\w+", text.lower()))))
 
 
+# Words that say a topic is a kind of request, not what it is about: customers ask "is it legal
+# to…", never for "legal advice" in those words.
+TOPIC_KINDS = frozenset(
+    "advice advise question questions topic topics matter matters issue issues information info request requests "
+    "conseil conseils sujet sujets beratung rat ratschlag frage fragen consejo consejos asesoramiento pregunta "
+    "preguntas tema temas".split()
+)
+
+
 def forbidden_topic(text: str, topics: list[str], lang: str | None = None) -> str | None:
-    """The first topic whose every meaningful word appears in the message, stem for stem."""
+    """The first topic whose every meaningful word appears in the message, stem for stem; a
+    word that only names the kind of request ("advice", "questions") is not needed when the
+    topic has another ("legal advice" is any message about what is legal)."""
     present = stems(text, lang) | stems(text)
     for topic in topics:
-        needed = stems(" ".join(w for w in re.findall(r"\w+", topic.lower()) if w not in STOPWORDS), lang)
+        words = [w for w in re.findall(r"\w+", topic.lower()) if w not in STOPWORDS]
+        words = [w for w in words if w not in TOPIC_KINDS] or words
+        needed = stems(" ".join(words), lang)
         if needed and needed <= present:
             return topic
     return None
