@@ -102,3 +102,19 @@ def test_a_help_center_about_other_things_gets_its_own_words(said, meant):
 def test_a_size_question_is_not_an_exchange():
     vocabulary = spelling.build(["Exchanges are free within 30 days."])
     assert phrasing.rephrase("What is a size M in inches?", vocabulary, "en")[1] == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What's the fastest way to reset my password?",  # fast, but not a delivery option
+        "The power went out while I was paying",  # went out, but not an order
+        "My father died and I need to close his subscription",  # died, but not a device
+        "I can't remember my order number",  # can't remember, but not a password
+    ],
+)
+def test_everyday_words_in_other_senses_are_kept(text):
+    vocabulary = spelling.build(
+        ["Orders ship in two days; express takes one. Manufacturing defects are covered. Forgot password?"]
+    )
+    assert phrasing.rephrase(text, vocabulary, "en") == (text, {})

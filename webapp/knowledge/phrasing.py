@@ -43,13 +43,21 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             r"the (?:building|warehouse|depot))",
             "ship",
         ),
-        (r"dispatch(?:ed|es|ing)?|sen[dt] (?:it |them )?out|(?:goes|go|went) out", "ship"),
+        (
+            r"dispatch(?:ed|es|ing)?|sen[dt] (?:it |them )?out|"
+            r"(?:(?<=order )|(?<=parcel )|(?<=package )|(?<=it )|(?<=they ))(?:goes|go|went) out",
+            "ship",
+        ),
         (
             r"(?:on|at) my (?:door|doorstep)|(?:get|gets|reach|reaches|come|comes) to me|"
             r"(?:get|gets|arrive|arrives) here|expect (?:my|the) (?:order|parcel|package|stuff)",
             "delivery",
         ),
-        (r"quick(?:er|est)|fast(?:er|est)|speedier|next[- ]day|overnight", "express"),
+        (
+            r"(?:quick|fast)(?:er|est)(?= (?:option|delivery|shipping|service|way to (?:get|receive)))|speedier|"
+            r"next[- ]day|overnight",
+            "express",
+        ),
         (r"courier(?:'s|s)?|postman|delivery (?:company|firm|service)|postal service", "carrier"),
         (r"package|packet|shipment", "parcel"),
         (r"on (?:its|their|the) way", "shipped"),
@@ -81,7 +89,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         # sign-in and accounts
         (r"log ?in details|sign[- ]?in details|credentials|passcode", "password"),
         (r"sign(?:ed|ing)?[- ]in|log(?:ged|ging)?[- ]in|get (?:back )?into my account|locked out", "login"),
-        (r"(?:don'?t|do not|can'?t|cannot) remember|forgotten", "forgot"),
+        (r"(?:don'?t|do not|can'?t|cannot) remember (?:what|which|my password|my login)|forgotten", "forgot"),
         (r"(?:is |was |says it'?s )?(?:invalid|no longer (?:valid|works?|working)|out of date)", "expires"),
         (r"inbox|mailbox|e-?mail account", "email address"),
         # subscriptions, cards, invoices
@@ -118,8 +126,8 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         (r"guarantee[ed]?|repair(?:ed|s)? for free|free repairs?", "warranty"),
         (r"crack(?:ed|s)?|smash(?:ed)?|shatter(?:ed)?|knock(?:ed)? (?:\w+ ){0,2}off|dropp(?:ed|ing)", "damage"),
         (
-            r"stopped (?:working|charging)|died|broke (?:on (?:its|their) own|by itself)|faulty|defective|"
-            r"malfunction\w*",
+            r"stopped (?:working|charging)|(?:it|they|battery|screen) (?:just )?died|died (?:after|on me|within)|"
+            r"broke (?:on (?:its|their) own|by itself)|faulty|defective|malfunction\w*",
             "defects",
         ),
         (r"still covered|covered by you", "warranty"),
