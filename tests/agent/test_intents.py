@@ -382,3 +382,41 @@ def test_the_new_phrasings_near_misses_stay_what_they_are(text):
     assert not signals.asks_for_human(text)
     assert not signals.is_frustrated(text)
     assert not signals.is_resolved(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is the third time I'm writing and still no answer.",
+        "I'm sick and tired of chasing you for a refund.",
+        "How hard can it be to send a parcel?",
+        "Nobody has bothered to reply to my emails.",
+        "This has been a nightmare from start to finish.",
+        "I'll be leaving a one-star review everywhere.",
+        "Seriously? A week and not a single update?",
+        "I'm beyond frustrated at this point.",
+        "You people clearly don't care about your customers.",
+        "I'm going to dispute the charge with my bank.",
+        "Absolutely shocking service.",
+        "J'en ai assez, personne ne me répond.",
+        "Ich warte seit Wochen und niemand antwortet.",
+        "Estoy cansado de esperar, nadie me contesta.",
+    ],
+)
+def test_exasperation_without_an_angry_word_is_frustration(text):
+    assert signals.is_frustrated(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My parcel hasn't arrived after a week, can you check?",
+        "Can you dispute a charge for me?",
+        "The tracking has not updated since Monday",
+        "Still no tracking number for my order, can you check?",
+        "Is there a one-day shipping option?",
+        "I'm not frustrated, just asking",
+    ],
+)
+def test_a_late_parcel_or_a_plain_request_is_not_exasperation(text):
+    assert not signals.is_frustrated(text)
