@@ -420,3 +420,53 @@ def test_exasperation_without_an_angry_word_is_frustration(text):
 )
 def test_a_late_parcel_or_a_plain_request_is_not_exasperation(text):
     assert not signals.is_frustrated(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is there anyone I can speak to?",
+        "Please escalate this",
+        "Let me speak to your boss",
+        "I don't want to talk to a machine",
+        "Is there a phone number I can call?",
+        "Stop sending me automated replies, get me someone",
+        "Kann ich jemanden anrufen?",
+    ],
+)
+def test_escalation_a_boss_or_not_a_machine_asks_for_a_person(text):
+    assert signals.asks_for_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Great, the tracking shows now",
+        "Thanks, I managed to reset it",
+        "Je l'ai trouvé, merci",
+        "Passt, danke",
+        "Super, danke, hat alles geklappt",
+        "Vale, ya lo tengo, gracias",
+        "Listo, gracias",
+    ],
+)
+def test_managing_it_or_finding_it_confirms(text):
+    assert signals.is_resolved(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The issue escalated quickly after the update",
+        "Does your boss know about this bug?",
+        "I managed to break it again",
+        "Is the tracking shown now?",
+        "I'd like a phone number for the courier",
+        "Do you use automated replies?",
+        "I haven't managed to reset it",
+        "Kann ich jemanden als zweiten Nutzer hinzufügen?",
+    ],
+)
+def test_words_of_escalation_and_success_in_other_senses(text):
+    assert not signals.asks_for_human(text)
+    assert not signals.is_resolved(text)
