@@ -39,7 +39,10 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
 
         # A worker picks the sync up; Front answers slowly enough to watch it.
         fake_front.latency = 0.15
-        worker = multiprocessing.get_context("fork").Process(target=_work, args=(app,))
+        # A daemon, and killed below if it outlives the wait: a child forked from this threaded
+        # process (the browser driver, the live server) can deadlock at exit on a lock copied
+        # mid-use, and a non-daemon child would then hold the whole test session open.
+        worker = multiprocessing.get_context("fork").Process(target=_work, args=(app,), daemon=True)
         worker.start()
         seen = set()
         status = page.locator('[data-field="status"]').first
@@ -55,6 +58,9 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
                 break
             page.wait_for_timeout(100)
         worker.join(timeout=60)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
         assert len(seen) >= 2, f"the progress bar never moved: {seen}"
         expect(status).to_have_text("Ok")
         expect(page.locator('[data-field="articles"]').first).to_have_text("12")

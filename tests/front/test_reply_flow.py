@@ -176,11 +176,16 @@ def test_two_deliveries_racing_on_two_workers_get_one_reply(app, deliver, fake_f
         with app.app_context():
             run_worker()
 
-    workers = [multiprocessing.get_context("fork").Process(target=work) for _ in range(2)]
+    # Daemons, killed if they outlive the wait: a hung child fails this test instead of holding
+    # the whole test session open at exit.
+    workers = [multiprocessing.get_context("fork").Process(target=work, daemon=True) for _ in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=60)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
     assert [w.exitcode for w in workers] == [0, 0]
     assert len(fake_front.replies("cnv_1")) == 1
     assert db.session.scalars(select(JournalEntry.status)).all() == [JournalStatus.DONE, JournalStatus.DONE]
