@@ -3,6 +3,8 @@ and one list, shared by the agent's signals and knowledge search."""
 
 from __future__ import annotations
 
+from functools import cache
+
 # ISO 639-1 code → its Snowball stemmer, whose name is also that of PostgreSQL's text search
 # configuration built on it ("english", "french", ...).
 SNOWBALL: dict[str, str] = {
@@ -43,3 +45,11 @@ def base_language(locale: str | None) -> str:
 def snowball_algorithm(locale: str | None) -> str | None:
     """The Snowball stemmer (and PostgreSQL configuration) for a locale, None when there is none."""
     return SNOWBALL.get(base_language(locale))
+
+
+@cache
+def stemmer(algorithm: str):
+    """The Snowball stemmer of that name ("english", "french"…), built once per process."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(algorithm)

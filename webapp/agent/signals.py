@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 import numpy as np
 
 from webapp.agent import intents
-from webapp.language import SNOWBALL, STOPWORDS, snowball_algorithm
+from webapp.language import SNOWBALL, STOPWORDS, snowball_algorithm, stemmer
 from webapp.text import normalized
 
 HUMAN_REQUEST = re.compile(
@@ -375,17 +375,10 @@ def is_repeat(text: str, earlier: list[str], threshold: float = 0.8) -> bool:
     return any(len(words & (other := _words(e))) / max(1, len(words | other)) >= threshold for e in earlier)
 
 
-@cache
-def _stemmer(algorithm: str):
-    import snowballstemmer
-
-    return snowballstemmer.stemmer(algorithm)
-
-
 def stems(text: str, lang: str | None = None) -> set[str]:
     """The Snowball stems of a text's words ('pricing' and 'price' both give 'price')."""
     algorithm = snowball_algorithm(lang) or "english"
-    return set(_stemmer(algorithm).stemWords(set(re.findall(r"\w+", text.lower()))))
+    return set(stemmer(algorithm).stemWords(set(re.findall(r"\w+", text.lower()))))
 
 
 # Words that say a topic is a kind of request, not what it is about: customers ask "is it legal
@@ -418,7 +411,7 @@ def preload() -> None:
 
     detector_factory.init_factory()
     for algorithm in set(SNOWBALL.values()):
-        _stemmer(algorithm)
+        stemmer(algorithm)
     _examples()
 
 

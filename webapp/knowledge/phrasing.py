@@ -30,8 +30,8 @@ import re
 import weakref
 from functools import cache
 
-from webapp.knowledge.spelling import MIN_LENGTH, WORD, Vocabulary, _stemmer
-from webapp.language import snowball_algorithm
+from webapp.knowledge.spelling import MIN_LENGTH, WORD, Vocabulary
+from webapp.language import snowball_algorithm, stemmer
 
 # (everyday phrasing, the knowledge's word), by language. Patterns are matched case-blind on
 # word boundaries; the first entry to match a stretch of text wins.
@@ -178,8 +178,14 @@ def _patterns(lang: str) -> tuple[tuple[re.Pattern, str], ...]:
 
 def _stems(text: str, lang: str) -> set[str]:
     """The stems of the text's words long enough to be in a vocabulary ("two-factor" gives "factor")."""
-    stemmer = _stemmer(snowball_algorithm(lang) or "english")
-    return set(stemmer.stemWords([w for w in WORD.findall(text.lower()) if len(w) >= MIN_LENGTH]))
+    words = [w for w in WORD.findall(text.lower()) if len(w) >= MIN_LENGTH]
+    return set(stemmer(snowball_algorithm(lang) or "english").stemWords(words))
+
+
+@cache
+def _target_stems(word: str, lang: str) -> frozenset[str]:
+    """The stems a Help Center must use for an entry's word to be put in (once per entry)."""
+    return frozenset(_stems(word, lang))
 
 
 _knowledge_stems: weakref.WeakKeyDictionary[Vocabulary, dict[str, frozenset[str]]] = weakref.WeakKeyDictionary()
@@ -211,7 +217,7 @@ def rephrase(text: str, vocab: Vocabulary, lang: str | None) -> tuple[str, dict[
         return swap
 
     for pattern, word in _patterns(lang):
-        needed = _stems(word, lang)
+        needed = _target_stems(word, lang)
         if needed and needed <= known:
             text = pattern.sub(replace(word), text)
     return text, changes

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, insert, select, text
 from webapp.db import db
 from webapp.knowledge import embeddings, passages, phrasing, search, spelling
 from webapp.knowledge.per_version import PerVersion
-from webapp.language import snowball_algorithm
+from webapp.language import snowball_algorithm, stemmer
 from webapp.models import ArticleExample, KnowledgeArticle, KnowledgePassage, utcnow
 
 log = logging.getLogger(__name__)
@@ -388,14 +388,7 @@ _WORD = re.compile(r"\w+")
 @functools.lru_cache(maxsize=200_000)
 def _stem(algorithm: str, word: str) -> str:
     """Snowball is pure Python here; a support vocabulary is small, so each word is stemmed once."""
-    return _stemmer(algorithm).stemWord(word)
-
-
-@functools.cache
-def _stemmer(algorithm: str):
-    import snowballstemmer
-
-    return snowballstemmer.stemmer(algorithm)
+    return stemmer(algorithm).stemWord(word)
 
 
 def _top(scores: np.ndarray, count: int) -> np.ndarray:

@@ -19,14 +19,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
 
 from sqlalchemy import select
 
 from webapp.db import db
 from webapp.knowledge import embeddings
 from webapp.knowledge.per_version import PerVersion
-from webapp.language import snowball_algorithm
+from webapp.language import snowball_algorithm, stemmer
 from webapp.models import KnowledgeArticle, KnowledgePassage
 
 # A word shorter than this is never corrected: too many words of three letters are one edit
@@ -125,17 +124,10 @@ def _inflection_of(word: str, candidates: set[str], vocab: Vocabulary) -> bool:
     spelt as meant, whether or not the embedding model knows it whole."""
     for candidate in candidates:
         for algorithm in vocab.stemmers.get(candidate, ()):
-            stemmer = _stemmer(algorithm)
-            if stemmer.stemWord(word) == stemmer.stemWord(candidate):
+            stem = stemmer(algorithm).stemWord
+            if stem(word) == stem(candidate):
                 return True
     return False
-
-
-@cache
-def _stemmer(algorithm: str):
-    import snowballstemmer
-
-    return snowballstemmer.stemmer(algorithm)
 
 
 def correct(text: str, vocab: Vocabulary) -> tuple[str, dict[str, str]]:
