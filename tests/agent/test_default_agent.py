@@ -444,3 +444,25 @@ def test_nothing_found_is_missing_knowledge(org, candidates):
 def test_the_real_retrieval_answers_and_holds_back(org):
     assert kind(decide_with(org, "How long does shipping take?")) == "reply"
     assert kind(decide_with(org, "What is the capital of Australia?")) == "handoff"
+
+
+def test_a_yes_or_no_question_about_what_no_article_mentions_is_drafted(world):
+    """ "Can I pause my subscription?" lands on the article about cancelling, with most of its
+    words: but that article cannot say yes or no to pausing."""
+    organization = world.organization()
+    world.article(
+        organization,
+        "Cancelling a subscription",
+        "Open Account settings, then Subscription, and choose Cancel subscription. You keep access until the "
+        "end of the billing period.",
+    )
+    assert kind(decide(organization, "Can I cancel my subscription from my account settings?")) == "reply"
+    result = decide(organization, "Can I pause my subscription from my account settings?")
+    assert kind(result) == "draft"
+    assert "asks yes or no about “pause”, which no article mentions" in result.reasoning
+    assert "Cancel subscription" in result.decision.reply.text  # the teammate gets the article drafted
+
+    without_drafts = decide_with(
+        organization, "Can I pause my subscription from my account settings?", AnswerPolicy(drafts=False)
+    )
+    assert kind(without_drafts) == "handoff" and "“pause”, which no article mentions" in without_drafts.reasoning

@@ -77,3 +77,21 @@ def test_the_vocabulary_is_the_organizations_and_follows_its_articles(world):
 
     world.article(other, "Gift cards", "Gift cards never expire.")
     assert retrieval.correct_spelling(other.id, "expirre")[0] == "expire"  # rebuilt with the new article
+
+
+@pytest.mark.parametrize(
+    ("word", "mentioned"),
+    [
+        ("shipped", True),  # the stem of "ship"
+        ("orders", True),
+        ("day", True),  # short words count too
+        ("subscriptions", True),
+        ("sub", True),  # the beginning of a knowledge word's stem
+        ("expédiée", True),  # in the French article, by the French stemmer
+        ("pause", False),
+        ("battery", False),
+        ("st", False),  # too short to stand for the words it begins
+    ],
+)
+def test_what_the_knowledge_mentions_in_any_form(word, mentioned):
+    assert spelling.mentions(VOCABULARY, word) is mentioned

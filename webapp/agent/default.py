@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from webapp.agent import confidence, signals
+from webapp.agent import confidence, mentions, signals
 from webapp.agent.base import AgentContext, AgentResult, Draft, Handoff, Reply, Resolve, ToolCall
 from webapp.knowledge import search
 from webapp.models import Channel, Visibility
@@ -110,6 +110,8 @@ class Considered:
     policy: confidence.AnswerPolicy
     outcome: str  # 'reply', 'draft' or 'handoff'
     ungrounded: bool  # confident enough to reply, but the passage shares too little of the question
+    # confident enough to reply, but a yes-or-no question about what no article mentions (webapp.agent.mentions)
+    unmentioned: tuple[str, ...]
     after_failure: bool  # confident enough to reply, but the customer says the last answer did not help
     call: ToolCall
 
@@ -202,7 +204,7 @@ class DefaultAgent:
         if whole.after_failure:  # sure of the answer, but the customer says it did not help
             return self.after_failure(context, whole, lang, summary, mood)
         if whole.assessment is None or whole.outcome == "handoff":
-            return self.missing_knowledge(context, detect, summary, mood, whole.call, whole.assessment, whole.policy)
+            return self.missing_knowledge(context, detect, summary, mood, whole)
         best = whole.candidates[0]
         reply = self.reply_from(context, [best], lang)
         scores = scores_in_words(whole.assessment, whole.policy)
@@ -212,7 +214,7 @@ class DefaultAgent:
         return AgentResult(
             Draft(reply, handoff),
             f"“{best.title}” may answer the question, but not surely enough to send: {scores}"
-            f"{UNGROUNDED if whole.ungrounded else ''}. The answer is drafted for a teammate.",
+            f"{held_back(whole)}. The answer is drafted for a teammate.",
             [whole.call],
         )
 
@@ -248,10 +250,13 @@ class DefaultAgent:
         policy = context.answer_policy
         outcome = policy.outcome(assessment.confidence) if assessment else "handoff"
         ungrounded = outcome == "reply" and not assessment.grounded
+        unmentioned = ()
+        if outcome == "reply" and not ungrounded:
+            unmentioned = mentions.unmentioned(question, knowledge().vocabulary(context.organization_id, version), lang)
         # Sure of the answer, but the customer just said that what was suggested did not work:
         # an article sent again is what did not help; a teammate decides.
         after_failure = outcome == "reply" and not ungrounded and reports_failure_after_answer(context)
-        if ungrounded or after_failure:  # sure of the subject, not of the answer: a teammate decides
+        if ungrounded or unmentioned or after_failure:  # sure of the subject, not of the answer: a teammate decides
             outcome = "draft" if policy.drafts else "handoff"
         if outcome == "draft" and not context.policy.enabled:
             outcome = "handoff"  # a draft comes with a handoff; with handoff off the AI asks for more instead
@@ -261,7 +266,7 @@ class DefaultAgent:
             output=[candidate_summary(c) for c in candidates],
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        return Considered(candidates, assessment, policy, outcome, ungrounded, after_failure, call)
+        return Considered(candidates, assessment, policy, outcome, ungrounded, unmentioned, after_failure, call)
 
     def reply_from(self, context: AgentContext, chosen: list, lang: str | None) -> Reply:
         """One answer from each chosen candidate's passage, in order, each with its link."""
@@ -288,20 +293,14 @@ class DefaultAgent:
         )
 
     def missing_knowledge(
-        self,
-        context: AgentContext,
-        detect: Callable[[], str | None],
-        summary: str,
-        mood: str,
-        call: ToolCall,
-        assessment: confidence.Assessment | None,
-        policy: confidence.AnswerPolicy,
+        self, context: AgentContext, detect: Callable[[], str | None], summary: str, mood: str, whole: Considered
     ) -> AgentResult:
+        assessment, call = whole.assessment, whole.call
         why = (
             "No article in the knowledge covers this question"
             if assessment is None
-            else f"No article answers this question surely enough ({scores_in_words(assessment, policy)}"
-            f"{UNGROUNDED if assessment.confidence >= policy.reply_at and not assessment.grounded else ''})"
+            else f"No article answers this question surely enough ({scores_in_words(assessment, whole.policy)}"
+            f"{held_back(whole)})"
         )
         if not context.policy.enabled:
             return AgentResult(
@@ -321,6 +320,16 @@ class DefaultAgent:
             else "The AI had not replied yet."
         )
         return f"{context.contact} asked: {asked}\n{attempts}"
+
+
+def held_back(considered: Considered) -> str:
+    """Why an answer confident enough to send was not sent ("" when it was not held back)."""
+    if considered.ungrounded:
+        return UNGROUNDED
+    if considered.unmentioned:
+        words = ", ".join(f"“{word}”" for word in considered.unmentioned)
+        return f"; the question asks yes or no about {words}, which no article mentions"
+    return ""
 
 
 def reports_failure_after_answer(context: AgentContext) -> bool:

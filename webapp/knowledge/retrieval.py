@@ -289,6 +289,12 @@ def correct_spelling(organization_id: int, question: str, version: tuple | None 
     return spelling.correct(question, spelling.vocabulary(organization_id, version))
 
 
+def vocabulary(organization_id: int, version: tuple | None = None) -> spelling.Vocabulary:
+    """The words of the organization's knowledge (see :mod:`webapp.knowledge.spelling`)."""
+    version = _version(organization_id) if version is None else version
+    return spelling.vocabulary(organization_id, version)
+
+
 def rephrase(
     organization_id: int, question: str, lang: str | None, version: tuple | None = None
 ) -> tuple[str, dict[str, str]]:

@@ -8,6 +8,10 @@ the one the knowledge uses most when several are. A word the model knows whole i
 meant and is never changed ("charge" stays "charge" though the knowledge says "change"), and
 a word with no single nearest form stays as written.
 
+The same words say what the knowledge mentions at all (``mentions``): a word in any form an
+article uses, whatever its length, which the agent asks of a yes-or-no question before it
+sends an answer (``webapp.agent.mentions``).
+
 The lookup is a symmetric-delete index (as in SymSpell): every knowledge word is filed under
 itself and each form with one letter dropped, so a typo's candidates are the words filed under
 its own one-letter-dropped forms, checked by an exact edit distance. A question costs a few
@@ -16,6 +20,7 @@ dictionary look-ups; the index is built once per version of the organization's p
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -40,6 +45,9 @@ class Vocabulary:
     counts: Counter  # knowledge word → how many times the knowledge uses it
     by_delete: dict[str, tuple[str, ...]]  # a word, or it with one letter dropped → knowledge words
     stemmers: dict[str, frozenset[str]]  # knowledge word → the Snowball stemmers of its articles' languages
+    # Snowball stemmer → the sorted stems of every word, short ones too, of the articles in its
+    # languages ("" holds the words of articles in a language without a stemmer, unstemmed).
+    stems: dict[str, tuple[str, ...]]
 
 
 _vocabularies: PerVersion[Vocabulary] = PerVersion()
@@ -53,10 +61,13 @@ def build(texts, version: tuple = ()) -> Vocabulary:
     """The vocabulary of (text, locale) pairs; a plain text is English."""
     counts: Counter = Counter()
     stemmers: dict[str, set[str]] = {}
+    by_algorithm: dict[str, set[str]] = {}
     for item in texts:
         text, locale = (item, "en") if isinstance(item, str) else item
         algorithm = snowball_algorithm(locale)
-        for word in WORD.findall(text.lower()):
+        words = WORD.findall(text.lower())
+        by_algorithm.setdefault(algorithm or "", set()).update(words)
+        for word in words:
             if len(word) >= MIN_LENGTH:
                 counts[word] += 1
                 if algorithm:
@@ -70,7 +81,27 @@ def build(texts, version: tuple = ()) -> Vocabulary:
         counts,
         {k: tuple(sorted(v)) for k, v in filed.items()},
         {w: frozenset(a) for w, a in stemmers.items()},
+        {
+            algorithm: tuple(sorted(set(stemmer(algorithm).stemWords(list(words)) if algorithm else words)))
+            for algorithm, words in by_algorithm.items()
+        },
     )
+
+
+# A stem this long that begins a knowledge word's stem counts as that word: "pay" is in
+# "payment", "deliver" in "delivery", which Snowball leaves apart.
+MIN_PREFIX = 3
+
+
+def mentions(vocab: Vocabulary, word: str) -> bool:
+    """Whether the knowledge uses the word in some form: its stem in the language of an article
+    that has it, or a longer word beginning with that stem."""
+    for algorithm, stems in vocab.stems.items():
+        stem = stemmer(algorithm).stemWord(word) if algorithm else word
+        at = bisect.bisect_left(stems, stem)
+        if at < len(stems) and (stems[at] == stem or (len(stem) >= MIN_PREFIX and stems[at].startswith(stem))):
+            return True
+    return False
 
 
 def vocabulary(organization_id: int, version: tuple) -> Vocabulary:
@@ -105,11 +136,16 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+def near_words(word: str, vocab: Vocabulary) -> set[str]:
+    """The knowledge's words one edit away from ``word`` (a lower-case word)."""
+    return {c for key in _deletes(word) | {word} for c in vocab.by_delete.get(key, ()) if _one_edit(word, c)}
+
+
 def suggestion(word: str, vocab: Vocabulary) -> str | None:
     """The knowledge's word for a misspelt one, or None to leave it as written."""
     if len(word) < MIN_LENGTH or word in vocab.counts or embeddings.known_word(word):
         return None
-    candidates = {c for key in _deletes(word) | {word} for c in vocab.by_delete.get(key, ()) if _one_edit(word, c)}
+    candidates = near_words(word, vocab)
     if not candidates or _inflection_of(word, candidates, vocab):
         return None
     ranked = sorted(candidates, key=lambda c: -vocab.counts[c])

@@ -1,0 +1,53 @@
+"""Yes-or-no questions about something no article mentions are drafted, not answered."""
+
+import pytest
+
+from webapp.agent.mentions import unmentioned
+from webapp.knowledge import spelling
+
+VOCABULARY = spelling.build(
+    [
+        "Cancelling a subscription",
+        "Open Account settings, then Subscription, and choose Cancel subscription. You keep access until "
+        "the end of the billing period.",
+        "Warranty coverage",
+        "Every device has a two year warranty covering manufacturing defects. Damage from drops or water "
+        "is not covered.",
+        "Refund policy",
+        "Refunds are issued to the original payment method within 14 days after we receive your return.",
+        "Returning an item",
+        "You can return any unused item within 30 days. Print the return label from your account.",
+        ("Les commandes sont expédiées sous deux jours ouvrés.", "fr"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("Can I pause my subscription for two months?", ("pause",)),
+        ("Does the warranty cover the battery?", ("battery",)),
+        ("Can I return an item I bought in one of your physical stores?", ("bought", "physical", "stores")),
+        ("Hi, quick question. Is my data deleted when I cancel my subscription?", ("data", "deleted")),
+        # mentioned in some form, everyday words, or no yes-or-no question at all
+        ("Can I cancel my subscription?", ()),
+        ("If I drop my device, is it covered?", ()),
+        ("Will you refund the months I already paid for?", ()),  # "paid" is in "payment"
+        ("Do I get something back when I return it?", ()),
+        ("Is it possible to return it right now?", ()),
+        ("How do I return an item I bought in a physical store?", ()),  # the steps answer a "how"
+        ("I want to pause my subscription", ()),  # asks nothing yes or no
+        # two questions: each part is answered, or not, on its own
+        ("How do I cancel my subscription? Also, do you have a shop in Berlin?", ()),
+        ("Can I retrun an item?", ()),  # a typo the model cuts in pieces is not counted
+        ("were can i get a refund for my battery", ()),  # "were" as a typo of "where"
+    ],
+)
+def test_the_words_a_yes_or_no_question_asks_about_that_no_article_mentions(question, words):
+    assert unmentioned(question, VOCABULARY, "en") == words
+
+
+def test_other_languages_ask_yes_or_no_in_their_own_words():
+    assert unmentioned("Est-ce que vous livrez en Suisse ?", VOCABULARY, "fr") == ("livrez", "suisse")
+    assert unmentioned("Est-ce que les commandes sont expédiées ?", VOCABULARY, "fr") == ()
+    assert unmentioned("Wann kommt meine Bestellung?", VOCABULARY, "de") == ()  # not a yes-or-no question

@@ -1,0 +1,144 @@
+"""Yes-or-no questions about something the knowledge never mentions.
+
+"Can I pause my subscription?" lands on the article about cancelling one, with most of its words
+and much of its meaning, and the confidence says reply. But the article cannot say yes or no to
+pausing: no article mentions it. The same goes for "Does the warranty cover the battery?" when
+no article says "battery", or "Can I return an item I bought in one of your stores?" when the
+knowledge knows of no stores. Such a question is about the article's subject, not answered by
+it: the built-in agent drafts the answer for a teammate instead of sending it.
+
+The words that count are the question's own: four letters or more, not a function word, not
+one of the everyday words any question may carry without changing what it asks ("how soon",
+"right now", "something", "get it back"). A word counts as mentioned in any form the knowledge
+uses (``webapp.knowledge.spelling.mentions``): "shipped" is in "ships", "pay" in "payment". A
+word the embedding model does not know whole, one letter away from a knowledge word, is taken
+for a typo of it ("retrun"), not for something the knowledge lacks.
+
+Only a message asking one question is checked, and only a yes-or-no question. A "how do I"
+question is answered by the steps whatever else it says ("How do I return an item I bought
+last week?"); a message asking several things is answered part by part.
+"""
+
+from __future__ import annotations
+
+import re
+
+from webapp.knowledge import embeddings
+from webapp.knowledge.spelling import MIN_LENGTH, WORD, Vocabulary, mentions, near_words
+from webapp.language import STOPWORDS
+
+# Everyday words that do not change what a question asks about: time, quantity, vague nouns
+# and verbs that go with any subject.
+EVERYDAY = {
+    "en": frozenset(
+        """
+        today yesterday tomorrow tonight morning evening night week weeks weekend month months year years day days
+        hour hours minute minutes time times monday tuesday wednesday thursday friday saturday sunday last next
+        already anymore since until ago soon later early late quickly fast slow usually normally actually really
+        even only right away straight once ever never always sometimes again instead otherwise maybe perhaps
+        many much long few several something anything everything nothing thing things stuff someone anyone
+        everyone somebody anybody way ways possible option options both either else other another same kind sort
+        type lot lots good great fine sure okay able back before after myself yourself yourselves ourselves
+        somewhere anywhere everywhere here there
+        gets got getting give gives given gave take takes took taken make made makes come came comes goes going
+        went gone see seen look looks find found knew known think need needs wanted like would could should
+        work works worked working happen happens happened happening use used using uses keep keeps kept told
+        try tried trying seem seems mean means put puts let lets said says
+        """.split()
+    ),
+    "fr": frozenset(
+        """
+        aujourd hier demain semaine semaines mois année ans jour jours heure heures minute minutes temps fois
+        déjà encore toujours jamais bientôt vite rapidement maintenant plutôt aussi seulement vraiment
+        quelque chose rien tout tous toute toutes beaucoup plusieurs autre autres même possible option moyen
+        faire fait peux peut pouvez peuvent voir trouver savoir mettre prendre venir aller marche marcher
+        """.split()
+    ),
+    "de": frozenset(
+        """
+        heute gestern morgen woche wochen monat monate jahr jahre tag tage stunde stunden minute minuten zeit mal
+        schon noch immer nie bald schnell jetzt wieder eigentlich wirklich auch etwas nichts alles viel viele
+        andere anderen gleich möglich option machen gemacht sehen finden wissen gehen kommen nehmen bekommen
+        funktioniert funktionieren
+        """.split()
+    ),
+    "es": frozenset(
+        """
+        hoy ayer mañana semana semanas mes meses año años día días hora horas minuto minutos tiempo vez veces
+        ya todavía siempre nunca pronto rápido rápidamente ahora también solo realmente algo nada todo todos
+        mucho muchos otro otra otros mismo posible opción hacer hecho ver encontrar saber poner tomar venir ir
+        funciona funcionar
+        """.split()
+    ),
+}
+
+# English past forms the stemmer does not bring back to the word the knowledge would use.
+IRREGULAR = {
+    "paid": "pay",
+    "bought": "buy",
+    "sent": "send",
+    "sold": "sell",
+    "lost": "lose",
+    "left": "leave",
+    "brought": "bring",
+    "spent": "spend",
+    "chose": "choose",
+    "chosen": "choose",
+    "broke": "break",
+    "broken": "break",
+    "wore": "wear",
+    "worn": "wear",
+}
+
+_SENTENCES = re.compile(r"[^.?!¿¡\n]+[?]?")
+_OPENING = r"^\s*(?:(?:and|also|so|but|then|ok|okay|hi|hello|et|aussi|alors|und|also|y|también|entonces)[\s,]+)*"
+YES_NO = {
+    "en": re.compile(
+        # not "were": as often a typo of "where" as a question of its own
+        _OPENING + r"(?:can|could|do|does|did|is|are|will|would|should|may|am|have|has|was)\b",
+        re.I,
+    ),
+    "fr": re.compile(
+        _OPENING + r"(?:est-ce|puis-je|peut-on|pouvez-vous|peux-tu|y a-t-il|faut-il|dois-je|ai-je|suis-je|"
+        r"avez-vous|acceptez-vous|faites-vous|livrez-vous|proposez-vous|est-il|sont-ils|"
+        r"[\w']+-(?:je|vous|on|il|elle|t-il|t-elle)\b)",
+        re.I,
+    ),
+    "de": re.compile(
+        _OPENING + r"(?:kann|können|darf|dürfen|ist|sind|gibt|habe|hat|haben|wird|werden|muss|müssen|soll|"
+        r"bekomme|bekommt|liefert|liefern|nehmt|nehmen)\b",
+        re.I,
+    ),
+    "es": re.compile(
+        _OPENING + r"(?:puedo|puede|pueden|se puede|hay|es|está|están|tienen|tengo|aceptan|hacen|ofrecen|debo|"
+        r"envían|cubre)\b",
+        re.I,
+    ),
+}
+_WH = re.compile(
+    r"^\s*(?:how|what|when|where|which|who|why|comment|quand|où|quel|quelle|pourquoi|combien|"
+    r"wie|was|wann|wo|welche|warum|cómo|como|qué|cuándo|dónde|cuál|por qué)\b",
+    re.I,
+)
+
+
+def unmentioned(question: str, vocab: Vocabulary, lang: str | None) -> tuple[str, ...]:
+    """The words of a one-question yes-or-no message that the knowledge never uses, in the
+    order asked; empty when the message asks something else, or several things, or when the
+    knowledge mentions all it asks about."""
+    lang = lang if lang in YES_NO else "en"
+    sentences = [s.strip() for s in _SENTENCES.findall(question) if s.strip()]
+    questions = [s for s in sentences if s.endswith("?") or YES_NO[lang].match(s) or _WH.match(s)]
+    if len(questions) != 1 or not YES_NO[lang].match(questions[0]):
+        return ()
+    everyday = EVERYDAY[lang]
+    found: dict[str, None] = {}
+    for word in WORD.findall(questions[0].lower()):
+        if len(word) < MIN_LENGTH or word in STOPWORDS or word in everyday:
+            continue
+        if mentions(vocab, IRREGULAR.get(word, word) if lang == "en" else word):
+            continue
+        if not embeddings.known_word(word) and near_words(word, vocab):
+            continue  # a word the model cuts in pieces, one letter from a knowledge word: a typo of it
+        found[word] = None
+    return tuple(found)
