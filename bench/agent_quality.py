@@ -6,7 +6,8 @@
 For each set of messages (``bench.agent_cases``: the labelled set the agent was built on and a
 few unseen messages; ``bench.agent_cases_fresh``: messages written without looking at the
 agent's scoring; ``bench.agent_cases_heldout`` and ``bench.agent_cases_heldout2``: messages
-written later by someone who never saw the agent) it prints: decisions right, article accuracy
+written later by someone who never saw the agent; ``bench.agent_cases_near``: questions near
+a topic of the Help Center that it does not answer) it prints: decisions right, article accuracy
 (answerable questions answered from the right article), wrong answers sent, wrong resolves,
 drafts, and the latency of a decision (p50/p95). Then the memory the embedding model and the
 index add (RSS), and the same latency with ``--scale`` generated filler articles
@@ -47,6 +48,9 @@ from bench.agent_cases_heldout import CASES as HELDOUT_CASES
 from bench.agent_cases_heldout import KIND_OF as HELDOUT_KINDS
 from bench.agent_cases_heldout2 import CASES as HELDOUT2_CASES
 from bench.agent_cases_heldout2 import KIND_OF as HELDOUT2_KINDS
+from bench.agent_cases_near import KIND_OF as NEAR_KINDS
+from bench.agent_cases_near import KIND_OF_2 as NEAR2_KINDS
+from bench.agent_cases_near import NEAR_CASES, NEAR_CASES_2
 
 SETS = {
     "labelled": CASES,
@@ -54,8 +58,16 @@ SETS = {
     "fresh": FRESH_CASES,
     "heldout": HELDOUT_CASES,
     "heldout2": HELDOUT2_CASES,
+    "near": NEAR_CASES,
+    "near2": NEAR_CASES_2,
 }
-KINDS = {"fresh": FRESH_KINDS, "heldout": HELDOUT_KINDS, "heldout2": HELDOUT2_KINDS}
+KINDS = {
+    "fresh": FRESH_KINDS,
+    "heldout": HELDOUT_KINDS,
+    "heldout2": HELDOUT2_KINDS,
+    "near": NEAR_KINDS,
+    "near2": NEAR2_KINDS,
+}
 LLM_ENV = ("BENCH_LLM_BASE_URL", "BENCH_LLM_MODEL", "BENCH_LLM_API_KEY")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 RECORDING_FORMAT = 1

@@ -1,0 +1,109 @@
+# ruff: noqa: E501  (customer messages are kept whole, one per line)
+"""Questions near a topic of the Help Center that it does not answer, beside answerable ones.
+
+The other sets' unanswerable questions are mostly about topics no article touches (gift cards,
+compatibility), which the agent hands off. The harder kind lands on an article about the same
+subject that cannot answer it: "Can I pause my subscription?" beside "Cancelling a
+subscription", "Does the warranty cover the battery wearing out?" beside "Warranty coverage".
+Sent, such an answer is wrong. Each set here holds twenty of them ("draft": a draft or a
+handoff is right) and a few plain questions an article answers ("reply"), over the Help Center
+of ``bench.agent_cases``.
+
+Both sets were written by the developers on the same day, before the agent was changed for
+them:
+
+- ``NEAR_CASES`` first, then read while building the check of yes-or-no questions about what
+  no article mentions (``webapp.agent.mentions``): its first run gave 28 of 35 decisions right
+  and 6 wrong answers, so later runs are not held out.
+- ``NEAR_CASES_2`` was put aside, then run once on a prototype of that check: 19 of 30 right
+  and 11 wrong answers before it, 26 and 4 with the prototype. The check as built was then
+  tuned on what that run showed ("instead" became an everyday word, "were" stopped opening a
+  yes-or-no question), so it is not held out either.
+
+Two messages that another set already held word for word were replaced after those runs.
+Some labels are judgement calls: "Can I get my refund as store credit instead?" is answered
+in a way by "Refunds are issued to the original payment method", and counted as needing a
+person here.
+"""
+
+_RAW = [
+    ("near topic", "Can I pause my subscription for two months instead of cancelling?", "draft", None, ()),
+    ("near topic", "Do you offer gift wrapping for orders?", "draft", None, ()),
+    ("near topic", "Can I change the delivery address after my order has shipped?", "draft", None, ()),
+    ("near topic", "Is my credit card information stored securely?", "draft", None, ()),
+    ("near topic", "Can I get a refund in cash at one of your stores?", "draft", None, ()),
+    ("near topic", "Do you ship to Australia?", "draft", None, ()),
+    ("near topic", "How do I enable two-factor authentication on my account?", "draft", None, ()),
+    ("near topic", "Can I add a second email address to my account?", "draft", None, ()),
+    ("near topic", "Does the warranty cover the battery wearing out?", "draft", None, ()),
+    ("near topic", "Can I buy an extended warranty?", "draft", None, ()),
+    ("near topic", "Do you price match other retailers?", "draft", None, ()),
+    ("near topic", "Can I exchange my item for a different size instead of returning it?", "draft", None, ()),
+    ("near topic", "How do I delete my account permanently?", "draft", None, ()),
+    ("near topic", "Can I pay with PayPal?", "draft", None, ()),
+    ("near topic", "Can invoices be issued in my company's name with a VAT number?", "draft", None, ()),
+    ("near topic", "What happens to my data when I cancel my subscription?", "draft", None, ()),
+    ("near topic", "Is there a student discount on subscriptions?", "draft", None, ()),
+    ("near topic", "Can I schedule a delivery for a specific day?", "draft", None, ()),
+    ("near topic", "My package was delivered to the wrong address, what do I do?", "draft", None, ()),
+    ("near topic", "Can I return an item I bought in one of your physical stores?", "draft", None, ()),
+    ("answerable", "How soon after you get my return will I see the money?", "reply", "Refund policy", ()),
+    ("answerable", "My tracking link hasn't updated since yesterday", "reply", "Tracking your order", ()),
+    ("answerable", "How do I set a new card as my default payment?", "reply", "Updating a payment card", ()),
+    ("answerable", "I want to stop my subscription, where do I do that?", "reply", "Cancelling a subscription", ()),
+    ("answerable", "Where do I get a PDF copy of my invoice for my accountant?", "reply", "Downloading invoices", ()),
+    ("answerable", "I forgot my password and can't log in", "reply", "Resetting your password", ()),
+    ("answerable", "How many days do I have to send something back?", "reply", "Returning an item", ()),
+    ("answerable", "If I drop my device, is it covered?", "reply", "Warranty coverage", ()),
+    ("answerable", "How long does express delivery take?", "reply", "Shipping times", ()),
+    ("answerable", "How do I change the email on my account?", "reply", "Changing your email address", ()),
+    ("answerable", "Do I get the shipping fee back when I return something?", "reply", "Refund policy", ()),
+    ("answerable", "The password reset link doesn't work anymore", "reply", "Resetting your password", ()),
+    (
+        "answerable",
+        "After cancelling can I still use the service until the end of the month?",
+        "reply",
+        "Cancelling a subscription",
+        (),
+    ),
+    ("answerable", "Where can I print a label for the item I'm sending back?", "reply", "Returning an item", ()),
+    ("answerable", "Combien de temps prend la livraison standard ?", "reply", "Délais de livraison", ()),
+]
+
+_RAW_2 = [
+    ("near topic", "Can I change my order after I've placed it?", "draft", None, ()),
+    ("near topic", "Can I choose a time slot for my delivery?", "draft", None, ()),
+    ("near topic", "Can I get my refund as store credit instead?", "draft", None, ()),
+    ("near topic", "Is there a restocking fee when I return something?", "draft", None, ()),
+    ("near topic", "How do I change my username?", "draft", None, ()),
+    ("near topic", "Can I share my subscription with my family?", "draft", None, ()),
+    ("near topic", "Can I pay my invoice by bank transfer?", "draft", None, ()),
+    ("near topic", "Does the warranty cover accidental damage if I buy insurance?", "draft", None, ()),
+    ("near topic", "Can I track an order that I placed as a guest?", "draft", None, ()),
+    ("near topic", "Will I get an email when my refund is processed?", "draft", None, ()),
+    ("near topic", "Can I return a gift without the receipt?", "draft", None, ()),
+    ("near topic", "Why was my card declined?", "draft", None, ()),
+    ("near topic", "Can I upgrade my subscription to the annual plan?", "draft", None, ()),
+    ("near topic", "Do invoices include the shipping address?", "draft", None, ()),
+    ("near topic", "Is the warranty transferable if I sell the device?", "draft", None, ()),
+    ("near topic", "Can I have my parcel left with a neighbour?", "draft", None, ()),
+    ("near topic", "How do I reactivate a subscription I cancelled last year?", "draft", None, ()),
+    ("near topic", "Can I change the email address on an invoice I already downloaded?", "draft", None, ()),
+    ("near topic", "My password reset email went to an old address I no longer use", "draft", None, ()),
+    ("near topic", "Do you offer free returns for damaged items?", "draft", None, ()),
+    ("answerable", "How long do I have to return an unused item?", "reply", "Returning an item", ()),
+    ("answerable", "Is water damage covered by the warranty?", "reply", "Warranty coverage", ()),
+    ("answerable", "When does my access end if I cancel?", "reply", "Cancelling a subscription", ()),
+    ("answerable", "Where are my invoices?", "reply", "Downloading invoices", ()),
+    ("answerable", "How do I remove my old card?", "reply", "Updating a payment card", ()),
+    ("answerable", "How long until the tracking shows anything?", "reply", "Tracking your order", ()),
+    ("answerable", "Which card will my refund go to?", "reply", "Refund policy", ()),
+    ("answerable", "How long is the password link valid?", "reply", "Resetting your password", ()),
+    ("answerable", "How fast is express shipping?", "reply", "Shipping times", ()),
+    ("answerable", "I need to update my email address", "reply", "Changing your email address", ()),
+]
+
+NEAR_CASES = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW]
+NEAR_CASES_2 = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW_2]
+KIND_OF = {msg: kind for kind, msg, _e, _a, _p in _RAW}
+KIND_OF_2 = {msg: kind for kind, msg, _e, _a, _p in _RAW_2}
