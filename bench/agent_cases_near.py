@@ -9,8 +9,8 @@ Sent, such an answer is wrong. Each set here holds twenty of them ("draft": a dr
 handoff is right) and a few plain questions an article answers ("reply"), over the Help Center
 of ``bench.agent_cases``.
 
-Both sets were written by the developers on the same day, before the agent was changed for
-them:
+The sets were written by the developers on the same day, each before the agent was changed
+for it:
 
 - ``NEAR_CASES`` first, then read while building the check of yes-or-no questions about what
   no article mentions (``webapp.agent.mentions``): its first run gave 28 of 35 decisions right
@@ -19,8 +19,13 @@ them:
   and 11 wrong answers before it, 26 and 4 with the prototype. The check as built was then
   tuned on what that run showed ("instead" became an everyday word, "were" stopped opening a
   yes-or-no question), so it is not held out either.
+- ``NEAR_CASES_3`` asks why, what happens and how to do something: 23 of 30 right and 6 wrong
+  answers on the check of yes-or-no questions alone. The check was then extended to those
+  questions (their words; the verb of a how-to question): 28 and 0 on its first run, 27 and 1
+  once words the embedding model cuts into pieces were left out of how and why questions, a
+  change made for typos in the other sets ("how do i chnage my emial adress").
 
-Two messages that another set already held word for word were replaced after those runs.
+Two messages that another set already held word for word were replaced after the first two sets' runs.
 Some labels are judgement calls: "Can I get my refund as store credit instead?" is answered
 in a way by "Refunds are issued to the original payment method", and counted as needing a
 person here.
@@ -103,7 +108,42 @@ _RAW_2 = [
     ("answerable", "I need to update my email address", "reply", "Changing your email address", ()),
 ]
 
+_RAW_3 = [
+    ("near topic", "Why was my refund smaller than what I paid?", "draft", None, ()),
+    ("near topic", "Why did my subscription renew without asking me?", "draft", None, ()),
+    ("near topic", "Why is my tracking number not working on the carrier's site?", "draft", None, ()),
+    ("near topic", "What happens to my invoices if I close my account?", "draft", None, ()),
+    ("near topic", "What happens if my parcel gets lost in transit?", "draft", None, ()),
+    ("near topic", "How do I merge two accounts into one?", "draft", None, ()),
+    ("near topic", "How do I downgrade my subscription to a cheaper plan?", "draft", None, ()),
+    ("near topic", "How do I report a damaged parcel?", "draft", None, ()),
+    ("near topic", "How do I unsubscribe from your newsletter?", "draft", None, ()),
+    ("near topic", "How do I add a VAT number to my invoices?", "draft", None, ()),
+    ("near topic", "How do I transfer my warranty to a new owner?", "draft", None, ()),
+    ("near topic", "Why was my password reset link sent to spam?", "draft", None, ()),
+    ("near topic", "How do I redeem a voucher code at checkout?", "draft", None, ()),
+    ("near topic", "How do I verify my email address?", "draft", None, ()),
+    ("near topic", "What happens to my order if the item is out of stock?", "draft", None, ()),
+    ("near topic", "Why does my card keep getting rejected?", "draft", None, ()),
+    ("near topic", "How do I split a payment across two cards?", "draft", None, ()),
+    ("near topic", "How do I get a replacement for a missing part?", "draft", None, ()),
+    ("near topic", "Why did express delivery take three days?", "draft", None, ()),
+    ("near topic", "How do I pause my deliveries while I'm on holiday?", "draft", None, ()),
+    ("answerable", "How do I send back a parcel I received by mistake?", "reply", "Returning an item", ()),
+    ("answerable", "How do I swap my old card for the new one?", "reply", "Updating a payment card", ()),
+    ("answerable", "How do I get the PDF of last month's invoice?", "reply", "Downloading invoices", ()),
+    ("answerable", "How do I stop my subscription before it renews?", "reply", "Cancelling a subscription", ()),
+    ("answerable", "How do I follow the parcel once it has left?", "reply", "Tracking your order", ()),
+    ("answerable", "How do I update the email you send my receipts to?", "reply", "Changing your email address", ()),
+    ("answerable", "How do I set a new password? I forgot mine.", "reply", "Resetting your password", ()),
+    ("answerable", "What happens if I cancel in the middle of the month?", "reply", "Cancelling a subscription", ()),
+    ("answerable", "Why hasn't my tracking updated since this morning?", "reply", "Tracking your order", ()),
+    ("answerable", "How do I return headphones that I opened but never used?", "reply", "Returning an item", ()),
+]
+
 NEAR_CASES = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW]
 NEAR_CASES_2 = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW_2]
+NEAR_CASES_3 = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW_3]
 KIND_OF = {msg: kind for kind, msg, _e, _a, _p in _RAW}
 KIND_OF_2 = {msg: kind for kind, msg, _e, _a, _p in _RAW_2}
+KIND_OF_3 = {msg: kind for kind, msg, _e, _a, _p in _RAW_3}

@@ -50,7 +50,8 @@ from bench.agent_cases_heldout2 import CASES as HELDOUT2_CASES
 from bench.agent_cases_heldout2 import KIND_OF as HELDOUT2_KINDS
 from bench.agent_cases_near import KIND_OF as NEAR_KINDS
 from bench.agent_cases_near import KIND_OF_2 as NEAR2_KINDS
-from bench.agent_cases_near import NEAR_CASES, NEAR_CASES_2
+from bench.agent_cases_near import KIND_OF_3 as NEAR3_KINDS
+from bench.agent_cases_near import NEAR_CASES, NEAR_CASES_2, NEAR_CASES_3
 
 SETS = {
     "labelled": CASES,
@@ -60,6 +61,7 @@ SETS = {
     "heldout2": HELDOUT2_CASES,
     "near": NEAR_CASES,
     "near2": NEAR_CASES_2,
+    "near3": NEAR_CASES_3,
 }
 KINDS = {
     "fresh": FRESH_KINDS,
@@ -67,6 +69,7 @@ KINDS = {
     "heldout2": HELDOUT2_KINDS,
     "near": NEAR_KINDS,
     "near2": NEAR2_KINDS,
+    "near3": NEAR3_KINDS,
 }
 LLM_ENV = ("BENCH_LLM_BASE_URL", "BENCH_LLM_MODEL", "BENCH_LLM_API_KEY")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -110,7 +110,7 @@ class Considered:
     policy: confidence.AnswerPolicy
     outcome: str  # 'reply', 'draft' or 'handoff'
     ungrounded: bool  # confident enough to reply, but the passage shares too little of the question
-    # confident enough to reply, but a yes-or-no question about what no article mentions (webapp.agent.mentions)
+    # confident enough to reply, but the question asks about what no article mentions (webapp.agent.mentions)
     unmentioned: tuple[str, ...]
     after_failure: bool  # confident enough to reply, but the customer says the last answer did not help
     call: ToolCall
@@ -328,7 +328,7 @@ def held_back(considered: Considered) -> str:
         return UNGROUNDED
     if considered.unmentioned:
         words = ", ".join(f"“{word}”" for word in considered.unmentioned)
-        return f"; the question asks yes or no about {words}, which no article mentions"
+        return f"; the question asks about {words}, which no article mentions"
     return ""
 
 

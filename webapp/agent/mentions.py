@@ -1,22 +1,26 @@
-"""Yes-or-no questions about something the knowledge never mentions.
+"""Questions about something the knowledge never mentions.
 
 "Can I pause my subscription?" lands on the article about cancelling one, with most of its words
 and much of its meaning, and the confidence says reply. But the article cannot say yes or no to
 pausing: no article mentions it. The same goes for "Does the warranty cover the battery?" when
-no article says "battery", or "Can I return an item I bought in one of your stores?" when the
-knowledge knows of no stores. Such a question is about the article's subject, not answered by
-it: the built-in agent drafts the answer for a teammate instead of sending it.
+no article says "battery", "Why did my subscription renew?" when none says "renew", or
+"How do I verify my email address?" beside the steps to change it. Such a question is about the
+article's subject, not answered by it: the built-in agent drafts the answer for a teammate
+instead of sending it.
+
+What a question asks about depends on its kind. A yes-or-no question, or one asking why or what
+happens, asks about all it says. One asking how to do something asks about its verb (or, after
+a verb that says nothing, such as "get", the next word): the steps answer it whatever else it
+says ("How do I return an item I bought in one of your stores?"). A message asking several
+things is answered part by part, and is not checked; nor is a statement.
 
 The words that count are the question's own: four letters or more, not a function word, not
 one of the everyday words any question may carry without changing what it asks ("how soon",
 "right now", "something", "get it back"). A word counts as mentioned in any form the knowledge
 uses (``webapp.knowledge.spelling.mentions``): "shipped" is in "ships", "pay" in "payment". A
-word the embedding model does not know whole, one letter away from a knowledge word, is taken
-for a typo of it ("retrun"), not for something the knowledge lacks.
-
-Only a message asking one question is checked, and only a yes-or-no question. A "how do I"
-question is answered by the steps whatever else it says ("How do I return an item I bought
-last week?"); a message asking several things is answered part by part.
+word the embedding model cuts into pieces may be a typo, which cannot be told from a word the
+knowledge lacks: it counts only in a yes-or-no question, and only when no knowledge word is one
+letter away from it ("retrun" is taken for "return").
 """
 
 from __future__ import annotations
@@ -122,23 +126,46 @@ _WH = re.compile(
 )
 
 
+# A question asking why, or what happens: like a yes-or-no question, all it says counts.
+WHY = re.compile(
+    r"^\s*(?:why|what happens|what will happen|pourquoi|que se passe|warum|was passiert|por qué|qué pasa)\b", re.I
+)
+# "How do I <verb> …": the steps answer it whatever else it says, if they are for that verb.
+HOW_TO = re.compile(
+    r"^\s*(?:how (?:do|can|could|should|would) (?:i|we|you)|how to|comment (?:puis-je|peut-on|faire pour)|"
+    r"cómo (?:puedo|se puede))\s+(?P<rest>.*)",
+    re.I,
+)
+
+
 def unmentioned(question: str, vocab: Vocabulary, lang: str | None) -> tuple[str, ...]:
-    """The words of a one-question yes-or-no message that the knowledge never uses, in the
-    order asked; empty when the message asks something else, or several things, or when the
-    knowledge mentions all it asks about."""
+    """The words a one-question message asks about that the knowledge never uses, in the
+    order asked: all its words for a yes-or-no question or one asking why or what happens,
+    the verb for one asking how to do something. Empty when the message asks something else,
+    or several things, or when the knowledge mentions all it asks about."""
     lang = lang if lang in YES_NO else "en"
     sentences = [s.strip() for s in _SENTENCES.findall(question) if s.strip()]
     questions = [s for s in sentences if s.endswith("?") or YES_NO[lang].match(s) or _WH.match(s)]
-    if len(questions) != 1 or not YES_NO[lang].match(questions[0]):
+    if len(questions) != 1:
+        return ()
+    asked = questions[0].lower()
+    yes_no = bool(YES_NO[lang].match(asked))
+    if how_to := HOW_TO.match(asked):
+        asked = how_to.group("rest")
+    elif not (yes_no or WHY.match(asked)):
         return ()
     everyday = EVERYDAY[lang]
     found: dict[str, None] = {}
-    for word in WORD.findall(questions[0].lower()):
-        if len(word) < MIN_LENGTH or word in STOPWORDS or word in everyday:
+    for word in _content_words(asked, everyday)[: 1 if how_to else None]:
+        if len(word) < MIN_LENGTH:
             continue
         if mentions(vocab, IRREGULAR.get(word, word) if lang == "en" else word):
             continue
-        if not embeddings.known_word(word) and near_words(word, vocab):
-            continue  # a word the model cuts in pieces, one letter from a knowledge word: a typo of it
+        if not embeddings.known_word(word) and (near_words(word, vocab) or not yes_no):
+            continue  # may be a typo: a yes-or-no question asks it whole, a typo of the knowledge aside
         found[word] = None
     return tuple(found)
+
+
+def _content_words(text: str, everyday: frozenset[str]) -> list[str]:
+    return [w for w in WORD.findall(text) if w not in STOPWORDS and w not in everyday]

@@ -9,8 +9,8 @@ meant and is never changed ("charge" stays "charge" though the knowledge says "c
 a word with no single nearest form stays as written.
 
 The same words say what the knowledge mentions at all (``mentions``): a word in any form an
-article uses, whatever its length, which the agent asks of a yes-or-no question before it
-sends an answer (``webapp.agent.mentions``).
+article uses, whatever its length, which the agent asks of a question before it sends an
+answer (``webapp.agent.mentions``).
 
 The lookup is a symmetric-delete index (as in SymSpell): every knowledge word is filed under
 itself and each form with one letter dropped, so a typo's candidates are the words filed under
