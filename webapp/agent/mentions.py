@@ -95,7 +95,7 @@ IRREGULAR = {
 }
 
 _SENTENCES = re.compile(r"[^.?!¿¡\n]+[?]?")
-_OPENING = r"^\s*(?:(?:and|also|so|but|then|ok|okay|hi|hello|et|aussi|alors|und|also|y|también|entonces)[\s,]+)*"
+_OPENING = r"^\s*(?:(?:and|also|so|but|then|ok|okay|hi|hello|et|aussi|alors|und|y|también|entonces)[\s,]+)*"
 YES_NO = {
     "en": re.compile(
         # not "were": as often a typo of "where" as a question of its own

@@ -285,8 +285,7 @@ def languages(organization_id: int, version: tuple | None = None) -> frozenset[s
 def correct_spelling(organization_id: int, question: str, version: tuple | None = None) -> tuple[str, dict[str, str]]:
     """(the question with its misspelt words put right against the organization's knowledge,
     each change); see :mod:`webapp.knowledge.spelling`."""
-    version = _version(organization_id) if version is None else version
-    return spelling.correct(question, spelling.vocabulary(organization_id, version))
+    return spelling.correct(question, vocabulary(organization_id, version))
 
 
 def vocabulary(organization_id: int, version: tuple | None = None) -> spelling.Vocabulary:
@@ -300,8 +299,7 @@ def rephrase(
 ) -> tuple[str, dict[str, str]]:
     """(the question with customers' everyday phrasings put in the knowledge's words, each
     change); see :mod:`webapp.knowledge.phrasing`."""
-    version = _version(organization_id) if version is None else version
-    return phrasing.rephrase(question, spelling.vocabulary(organization_id, version), lang)
+    return phrasing.rephrase(question, vocabulary(organization_id, version), lang)
 
 
 def retrieve(
