@@ -119,9 +119,18 @@ FRUSTRATED = [
     "Su atención es un desastre, nadie me ayuda",
     "I'm really not happy with how this was handled",
     "Ich bin mit Ihrem Service überhaupt nicht zufrieden",
+    "I am not happy, if you must know",
+    "Je suis si mécontent de ce service",
+    "No estoy contento con el servicio",
 ]
 NOT_FRUSTRATED = [
     "Not angry, just asking",
+    # Dissatisfaction supposed, in a question about returns: no mood at all.
+    "Is the warranty two years? And if I'm not happy with the device, can I still return it?",
+    "What if I'm unhappy with the colour, can I swap it?",
+    "Si je ne suis pas satisfait, puis-je le renvoyer ?",
+    "Wenn ich nicht zufrieden bin, kann ich es zurückgeben?",
+    "Si no estoy contento, ¿puedo devolverlo?",
     "I'm not complaining, just curious about the delivery date",
     "How long does shipping take?",
     "Thanks, that fixed it",

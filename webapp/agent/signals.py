@@ -217,7 +217,9 @@ def is_frustrated(text: str) -> bool:
 def _angry_in_words(text: str) -> bool:
     text = _clean(text)
     words = (m for m in FRUSTRATION.finditer(text) if not m.group().startswith("!"))
-    if any(not _negated_before(text, m.start()) for m in words) or DISSATISFIED.search(text):
+    if any(not _negated_before(text, m.start()) for m in words):
+        return True
+    if any(not _supposed(text, m.end()) for m in DISSATISFIED.finditer(text)):
         return True
     return _means(text, intents.FRUSTRATED)
 
@@ -311,6 +313,23 @@ def _clean(text: str) -> str:
 
 def _negated_before(text: str, position: int, window: int = 3) -> bool:
     return any(token.lower() in NEGATION_BEFORE for token in _TOKENS.findall(text[:position])[-window:])
+
+
+# What makes the rest of its clause a supposition: "if I'm not happy with it, can I send it
+# back?" asks about returns, and says nothing of the customer's mood.
+SUPPOSING = re.compile(
+    r"\b(if|in case|unless|what if|supposing|should i|s'il|au cas où|wenn|falls|sofern|en caso de que)\b|"
+    # French "si" is also "so" ("je suis si mécontent"): a condition only before its subject.
+    r"\bsi\s+(j'|c'|(je|tu|il|elle|on|nous|vous|ils|elles|ça|cela|ce|le|la|les|mon|ma|mes|yo|no|el|mi|me|lo)\b)",
+    re.I,
+)
+_CLAUSE_END = re.compile(r"[.!?;,\n]")
+
+
+def _supposed(text: str, end: int) -> bool:
+    """Whether the words ending at ``end`` are part of a condition begun in their clause."""
+    clause = _CLAUSE_END.split(text[:end])[-1]
+    return bool(SUPPOSING.search(clause))
 
 
 def _refuses_person(text: str) -> bool:
