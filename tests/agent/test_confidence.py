@@ -114,6 +114,18 @@ def test_a_statement_counts_less_than_a_question():
     )
 
 
+def test_an_answer_is_grounded_by_its_words_or_its_meaning():
+    question = "I sent the headphones back last week, when will I see my money again?"
+    terms = search.terms(question)
+
+    def grounded(similarity, passage="Refunds are issued within 14 days."):
+        return assess(question, terms, [_Candidate("Refund policy", passage, similarity=similarity)]).grounded
+
+    assert not grounded(0.48)  # few of its words, and not close enough in meaning
+    assert grounded(0.52)
+    assert grounded(0.1, passage="When you send headphones back, your money is refunded within a week.")
+
+
 def test_no_candidate_has_no_assessment():
     assert assess("anything", ["anything"], []) is None
 
