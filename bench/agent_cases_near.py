@@ -25,6 +25,16 @@ for it:
   once words the embedding model cuts into pieces were left out of how and why questions, a
   change made for typos in the other sets ("how do i chnage my emial adress").
 
+- ``NEAR_CASES_FR`` asks in French, over the two French articles: 18 near-topic questions and 8
+  answerable ones. Its first run gave 0 wrong answers and 3 of the 8 answerable ones replied
+  (the others drafted or handed off). It was written to check a lower similarity floor for
+  grounding answers outside English (the embedding model's similarities run lower there),
+  which it refuted: 2 wrong answers ("Combien coûte la livraison en Belgique ?"), so that
+  change was left out. French everyday phrasings were then added to the thesaurus
+  (``webapp.knowledge.phrasing``) from its misses ("partir de votre entrepôt", "dans combien
+  de jours", "sur quelle carte"): 7 of 8 answerable ones replied, still 0 wrong. It is tuned on
+  now, not held out.
+
 Two messages that another set already held word for word were replaced after the first two sets' runs.
 Some labels are judgement calls: "Can I get my refund as store credit instead?" is answered
 in a way by "Refunds are issued to the original payment method", and counted as needing a
@@ -141,9 +151,47 @@ _RAW_3 = [
     ("answerable", "How do I return headphones that I opened but never used?", "reply", "Returning an item", ()),
 ]
 
+# In French, over the Help Center's two French articles (shipping times, refunds).
+_RAW_FR = [
+    ("near topic", "Livrez-vous au Canada ?", "draft", None, ()),
+    (
+        "near topic",
+        "Est-ce que je peux changer l'adresse de livraison après l'expédition de ma commande ?",
+        "draft",
+        None,
+        (),
+    ),
+    ("near topic", "La livraison express coûte combien ?", "draft", None, ()),
+    ("near topic", "Puis-je payer en plusieurs fois ?", "draft", None, ()),
+    ("near topic", "Est-ce que les frais de retour sont remboursés ?", "draft", None, ()),
+    ("near topic", "Puis-je être remboursé en espèces ?", "draft", None, ()),
+    ("near topic", "Mon colis est arrivé abîmé, que faire ?", "draft", None, ()),
+    ("near topic", "Est-ce que vous livrez le samedi ?", "draft", None, ()),
+    ("near topic", "Puis-je retirer ma commande en magasin ?", "draft", None, ()),
+    ("near topic", "Le remboursement est-il possible sans le ticket de caisse ?", "draft", None, ()),
+    ("near topic", "Pourquoi mon remboursement a-t-il été refusé ?", "draft", None, ()),
+    ("near topic", "Est-ce que la livraison est gratuite à partir de 50 euros ?", "draft", None, ()),
+    ("near topic", "Puis-je annuler ma commande avant qu'elle soit expédiée ?", "draft", None, ()),
+    ("near topic", "Mon colis a été livré chez le voisin, que dois-je faire ?", "draft", None, ()),
+    ("near topic", "Est-ce que je peux offrir un bon d'achat à un ami ?", "draft", None, ()),
+    ("near topic", "Puis-je me faire rembourser un article soldé ?", "draft", None, ()),
+    ("near topic", "Vous expédiez le dimanche ?", "draft", None, ()),
+    ("near topic", "Combien coûte la livraison en Belgique ?", "draft", None, ()),
+    ("answerable", "Dans combien de temps ma commande sera-t-elle expédiée ?", "reply", "Délais de livraison", ()),
+    ("answerable", "Combien de jours faut-il pour une livraison standard ?", "reply", "Délais de livraison", ()),
+    ("answerable", "Quand est-ce que mon colis va partir de votre entrepôt ?", "reply", "Délais de livraison", ()),
+    ("answerable", "Je vais recevoir ma commande dans combien de jours ?", "reply", "Délais de livraison", ()),
+    ("answerable", "Quand vais-je être remboursé de mon retour ?", "reply", "Remboursements", ()),
+    ("answerable", "Sur quelle carte le remboursement sera-t-il fait ?", "reply", "Remboursements", ()),
+    ("answerable", "Combien de temps pour recevoir mon remboursement ?", "reply", "Remboursements", ()),
+    ("answerable", "Le remboursement arrive sous combien de jours après mon retour ?", "reply", "Remboursements", ()),
+]
+
 NEAR_CASES = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW]
 NEAR_CASES_2 = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW_2]
 NEAR_CASES_3 = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW_3]
 KIND_OF = {msg: kind for kind, msg, _e, _a, _p in _RAW}
 KIND_OF_2 = {msg: kind for kind, msg, _e, _a, _p in _RAW_2}
 KIND_OF_3 = {msg: kind for kind, msg, _e, _a, _p in _RAW_3}
+NEAR_CASES_FR = [(msg, expected, article, earlier) for _kind, msg, expected, article, earlier in _RAW_FR]
+KIND_OF_FR = {msg: kind for kind, msg, _e, _a, _p in _RAW_FR}

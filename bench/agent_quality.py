@@ -51,7 +51,8 @@ from bench.agent_cases_heldout2 import KIND_OF as HELDOUT2_KINDS
 from bench.agent_cases_near import KIND_OF as NEAR_KINDS
 from bench.agent_cases_near import KIND_OF_2 as NEAR2_KINDS
 from bench.agent_cases_near import KIND_OF_3 as NEAR3_KINDS
-from bench.agent_cases_near import NEAR_CASES, NEAR_CASES_2, NEAR_CASES_3
+from bench.agent_cases_near import KIND_OF_FR as NEAR_FR_KINDS
+from bench.agent_cases_near import NEAR_CASES, NEAR_CASES_2, NEAR_CASES_3, NEAR_CASES_FR
 
 SETS = {
     "labelled": CASES,
@@ -62,6 +63,7 @@ SETS = {
     "near": NEAR_CASES,
     "near2": NEAR_CASES_2,
     "near3": NEAR_CASES_3,
+    "near_fr": NEAR_CASES_FR,
 }
 KINDS = {
     "fresh": FRESH_KINDS,
@@ -70,6 +72,7 @@ KINDS = {
     "near": NEAR_KINDS,
     "near2": NEAR2_KINDS,
     "near3": NEAR3_KINDS,
+    "near_fr": NEAR_FR_KINDS,
 }
 LLM_ENV = ("BENCH_LLM_BASE_URL", "BENCH_LLM_MODEL", "BENCH_LLM_API_KEY")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -14,6 +14,7 @@ VOCABULARY = spelling.build(
         ("Les remboursements sont effectués sous 14 jours après réception du retour.", "fr"),
         ("Le remboursement se fait sur le moyen de paiement d'origine.", "fr"),
         ("Les commandes sont expédiées sous deux jours ouvrés.", "fr"),
+        ("Délais de livraison : la livraison standard prend de 3 à 5 jours ouvrés.", "fr"),
     ]
 )
 
@@ -35,6 +36,10 @@ VOCABULARY = spelling.build(
         ("Quand est-ce que je récupère mon argent ?", "fr", "Quand est-ce que je remboursement ?"),
         ("Ma commande part-elle de chez vous demain ?", "fr", "Ma commande expédiée demain ?"),
         ("Est-ce remboursé sur ma carte bancaire ?", "fr", "Est-ce remboursement moyen de paiement ?"),
+        ("Mon colis va partir de votre entrepôt ?", "fr", "Mon commande va expédiée ?"),
+        ("Quand mon colis quittera-t-il l'entrepôt ?", "fr", "Quand mon commande expédiée ?"),
+        ("Je vais recevoir ma commande dans combien de jours ?", "fr", "Je vais livraison délai ?"),
+        ("Sur quelle carte est-ce remboursé ?", "fr", "moyen de paiement est-ce remboursement ?"),
         ("Does the refund go back to my card?", "en", "Does the refund go original payment method?"),
     ],
 )

@@ -134,8 +134,8 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
     ],
     "fr": [
         (
-            r"(?:part(?:ira|ent)?|quitte(?:ra)?)(?:-(?:t-)?(?:il|elle|ils|elles))? "
-            r"(?:de chez vous|(?:votre|l') entrepôt)|(?:sera|est|a été) envoyée?s?",
+            r"(?:part(?:ir|ira|ent)?|quitte(?:r|ra)?)(?:-(?:t-)?(?:il|elle|ils|elles))? "
+            r"(?:de chez vous|(?:de )?(?:votre |l')entrepôt)|(?:sera|est|a été) envoyée?s?",
             "expédiée",
         ),
         (
@@ -143,9 +143,16 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             r"rembours(?:é|ée|er)",
             "remboursement",
         ),
-        (r"(?:à |pour )(?:arriver|recevoir (?:ma commande|mon colis|mes articles))", "livraison"),
+        (
+            r"(?:à |pour )arriver|(?:recevoir|recevrai|reçois|recevrons) (?:ma commande|mon colis|mes articles)",
+            "livraison",
+        ),
+        (r"combien de temps|en combien de jours|dans combien de jours", "délai"),
         (r"colis", "commande"),
-        (r"(?:sur|par) (?:ma|la) carte (?:bancaire|de crédit|bleue)|(?:en|un|des) bons? d'achat", "moyen de paiement"),
+        (
+            r"(?:sur|par) (?:ma|la|quelle) carte(?: bancaire| de crédit| bleue)?|(?:en|un|des) bons? d'achat",
+            "moyen de paiement",
+        ),
         (r"renvo(?:yer|yé|yée|ie)|retourn(?:er|é|ée)", "retour"),
         (r"facture\w*", "factures"),
         (r"mot de passe oublié|identifiants", "mot de passe"),
