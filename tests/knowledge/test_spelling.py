@@ -95,3 +95,13 @@ def test_the_vocabulary_is_the_organizations_and_follows_its_articles(world):
 )
 def test_what_the_knowledge_mentions_in_any_form(word, mentioned):
     assert spelling.mentions(VOCABULARY, word) is mentioned
+
+
+def test_the_strings_one_edit_away_and_the_words_the_model_holds_whole():
+    from webapp.knowledge import embeddings
+
+    near = spelling.one_edit_away("chnage")
+    assert {"change", "chnge", "chnages", "cchnage"} <= near and "chnage" not in near
+    assert "café" in spelling.one_edit_away("cafe")  # the letters of the supported languages
+    whole = embeddings.whole_words()
+    assert {"change", "email", "address"} <= whole and not {"chnage", "declined", "spam"} & whole

@@ -18,9 +18,10 @@ The words that count are the question's own: four letters or more, not a functio
 one of the everyday words any question may carry without changing what it asks ("how soon",
 "right now", "something", "get it back"). A word counts as mentioned in any form the knowledge
 uses (``webapp.knowledge.spelling.mentions``): "shipped" is in "ships", "pay" in "payment". A
-word the embedding model cuts into pieces may be a typo, which cannot be told from a word the
-knowledge lacks: it counts only in a yes-or-no question, and only when no knowledge word is one
-letter away from it ("retrun" is taken for "return").
+word the embedding model cuts into pieces (a rarer word, or a misspelt one) is left out when it
+may be a typo: one edit from a word of the knowledge ("retrun" for "return") or, in English, from
+a common word the model holds whole ("chnage" for "change"). Other such words ("declined",
+"reactivate") count like any other.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 
 from webapp.knowledge import embeddings
-from webapp.knowledge.spelling import MIN_LENGTH, WORD, Vocabulary, mentions, near_words
+from webapp.knowledge.spelling import MIN_LENGTH, WORD, Vocabulary, mentions, near_words, one_edit_away
 from webapp.language import STOPWORDS
 
 # Everyday words that do not change what a question asks about: time, quantity, vague nouns
@@ -75,6 +76,10 @@ EVERYDAY = {
         """.split()
     ),
 }
+
+# Shorter words are one edit from too many others ("spam": span, scam, swam) to be taken for typos
+# of a common word.
+TYPO_LENGTH = 5
 
 # English past forms the stemmer does not bring back to the word the knowledge would use.
 IRREGULAR = {
@@ -161,10 +166,26 @@ def unmentioned(question: str, vocab: Vocabulary, lang: str | None) -> tuple[str
             continue
         if mentions(vocab, IRREGULAR.get(word, word) if lang == "en" else word):
             continue
-        if not embeddings.known_word(word) and (near_words(word, vocab) or not yes_no):
-            continue  # may be a typo: a yes-or-no question asks it whole, a typo of the knowledge aside
+        if not embeddings.known_word(word) and _may_be_a_typo(word, vocab, lang, yes_no):
+            continue
         found[word] = None
     return tuple(found)
+
+
+def _may_be_a_typo(word: str, vocab: Vocabulary, lang: str, yes_no: bool) -> bool:
+    """Whether a word the embedding model cuts into pieces may be a misspelling, to be left out.
+
+    One edit from a word of the knowledge, it may be ("retrun"). In English, it may also be
+    when, from five letters, it is one edit from a word the model holds whole ("chnage",
+    "updte"), and is otherwise asked about as written ("declined", "reactivate", "spam"). The
+    model holds whole mostly English words, so elsewhere most words are cut into pieces and
+    many are one edit from an English one ("frais"): there a word counts only in a yes-or-no
+    question, which asks it whole."""
+    if near_words(word, vocab):
+        return True
+    if lang != "en":
+        return not yes_no
+    return len(word) >= TYPO_LENGTH and not one_edit_away(word).isdisjoint(embeddings.whole_words())
 
 
 def _content_words(text: str, everyday: frozenset[str]) -> list[str]:

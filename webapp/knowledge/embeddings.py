@@ -24,6 +24,8 @@ DIMENSIONS = 256
 # Stored with every vector: a change of model re-embeds what was embedded with another.
 MODEL = "wordllama-l2_supercat-256"
 _lock = threading.Lock()
+# How the tokenizer (SentencePiece) marks a token that begins a word.
+WORD_START = "\u2581"
 
 
 @cache
@@ -57,6 +59,17 @@ def known_word(word: str) -> bool:
     """Whether the model's vocabulary holds the word whole, as one token (a common word, spelt
     right); a rarer or misspelt word is cut into pieces."""
     return len(_model().tokenizer.encode(word, add_special_tokens=False).ids) == 1
+
+
+@cache
+def whole_words() -> frozenset[str]:
+    """Every word the model's vocabulary holds whole, in lower case (the tokens that begin a word
+    and are letters only): the common words of the languages it learnt."""
+    return frozenset(
+        token[1:].lower()
+        for token in _model().tokenizer.get_vocab()
+        if token.startswith(WORD_START) and token[1:].isalpha()
+    )
 
 
 def to_bytes(vector: np.ndarray) -> bytes:

@@ -136,6 +136,20 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+LETTERS = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüñß"
+
+
+def one_edit_away(word: str) -> set[str]:
+    """Every string one edit from ``word`` (a letter deleted, swapped with its neighbour,
+    replaced or inserted), over the letters of the supported languages."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deleted = {a + b[1:] for a, b in splits if b}
+    swapped = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaced = {a + c + b[1:] for a, b in splits if b for c in LETTERS}
+    inserted = {a + c + b for a, b in splits for c in LETTERS}
+    return (deleted | swapped | replaced | inserted) - {word}
+
+
 def near_words(word: str, vocab: Vocabulary) -> set[str]:
     """The knowledge's words one edit away from ``word`` (a lower-case word)."""
     return {c for key in _deletes(word) | {word} for c in vocab.by_delete.get(key, ()) if _one_edit(word, c)}
