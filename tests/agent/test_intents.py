@@ -464,3 +464,24 @@ def test_managing_it_or_finding_it_confirms(text):
 def test_words_of_escalation_and_success_in_other_senses(text):
     assert not signals.asks_for_human(text)
     assert not signals.is_resolved(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # typos leave the function words whole: character statistics alone read these as Welsh
+        ("how do i chnage my emial adress", "en"),
+        ("when will i get my refnud", "en"),
+        ("Bonjour, j'ai passé commande hier soir, quand sera-t-elle expédiée ?", "fr"),
+        ("Hat geklappt, vielen Dank! Das Problem ist gelöst.", "de"),
+        ("¿Cómo puedo cancelar mi suscripción?", "es"),
+        # languages the agent does not speak are told by their character statistics
+        ("Come posso scaricare le mie fatture in PDF?", "it"),
+        ("Quero devolver um produto que não usei, como faço?", "pt"),
+        ("Hoe kan ik mijn bestelling annuleren, alstublieft?", "nl"),
+        ("I want to talk to a human", "en"),
+        ("need a human", None),  # too short to tell
+    ],
+)
+def test_the_language_of_a_message(text, lang):
+    assert signals.language(text) == lang
