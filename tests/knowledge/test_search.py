@@ -62,6 +62,20 @@ def test_another_organizations_articles_are_never_found(library, world):
     assert search.search(world.organization("Other").id, "refund") == []
 
 
+def test_an_organizations_hits_are_found_below_many_better_ones_it_may_not_use(library, world):
+    """The index ranks every organization's articles together: the hits of this one are found
+    however many of another's, or of its own hidden ones, rank above them."""
+    organization, add = library
+    other = world.organization("Other")
+    for n in range(60):
+        world.article(other, f"Refund rules {n}", "Refund refund refund: refunds within 14 days.")
+    for n in range(5):
+        add(f"Old refund policy {n}", "Refund refund refund: refunds within 30 days.", hidden=True)
+    hits = search.search(organization.id, "refund", limit=3)
+    assert [h.title for h in hits] == ["Refund policy"]
+    assert "Refunds are issued" in hits[0].passage
+
+
 def _all_articles():
     return db.session.execute(
         select(
@@ -136,3 +150,30 @@ def test_deleting_a_source_takes_its_articles_out_of_the_index(library):
         assert indexed == 0
     add("Fresh", "Nothing about animals here.")
     assert search.search(organization.id, "zebra crossing") == []
+
+
+def test_the_articles_a_search_found_are_looked_up_by_id_not_by_organization(library):
+    """With every article in one organization, SQLite (without statistics) would read that
+    organization's whole index to check a few dozen ids."""
+    from sqlalchemy import event
+
+    organization, _ = library
+    engine = db.session.get_bind()
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner")
+    ids = list(db.session.scalars(select(KnowledgeArticle.id)))
+    seen = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "FROM knowledge_articles a" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert set(search.visible_articles(organization.id, set(ids), True)) == set(ids)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    ((statement, parameters),) = seen
+    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    steps = " ".join(row[-1] for row in plan)
+    assert "SEARCH a USING INTEGER PRIMARY KEY" in steps and "ix_knowledge_articles_org" not in steps

@@ -332,7 +332,7 @@ def retrieve(
     # Fusion: each ranking contributes 1/(k + rank); semantic ranks are counted among the
     # articles the caller may see, so a hidden neighbour does not push a visible one down.
     semantic_groups = {int(index.article_ids[g]): int(g) for g in _top(best, SEMANTIC_DEPTH + 2 * limit)}
-    visible = _visible(organization_id, set(semantic_groups) | set(fts_rank), include_internal)
+    visible = search.visible_articles(organization_id, set(semantic_groups) | set(fts_rank), include_internal)
     semantic_rank: dict[int, int] = {}
     for article_id in semantic_groups:
         if article_id in visible and len(semantic_rank) < SEMANTIC_DEPTH:
@@ -348,7 +348,7 @@ def retrieve(
     texts = _passage_texts(index, [group_of[a] for a in chosen if a in group_of])
     candidates = []
     for article_id in chosen:
-        title, url, article_locale, visibility = visible[article_id]
+        _source_id, title, url, article_locale, visibility = visible[article_id]
         passage, similarity, example_similarity = _best_passage(
             index, sims, group_of.get(article_id), texts, words, article_locale
         )
@@ -414,23 +414,6 @@ def _groups(index: _Index, article_ids: list[int]) -> dict[int, int]:
 
 def _best_of(best: np.ndarray, group: int | None) -> float:
     return float(best[group]) if group is not None else 0.0
-
-
-def _visible(organization_id: int, article_ids: set[int], include_internal: bool) -> dict[int, tuple]:
-    """Of these articles, those the question may use, with what a candidate shows of them."""
-    if not article_ids:
-        return {}
-    rows = db.session.execute(
-        text(
-            f"""
-            SELECT a.id, a.title, a.url, a.locale, a.visibility
-            FROM knowledge_articles a JOIN knowledge_sources s ON s.id = a.source_id
-            WHERE a.id IN ({", ".join(str(int(a)) for a in article_ids)}) AND {search._VISIBLE}
-            """
-        ),
-        {"organization_id": organization_id, "include_internal": include_internal},
-    ).all()
-    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def _passage_texts(index: _Index, groups: list[int]) -> dict[int, tuple[int, str]]:

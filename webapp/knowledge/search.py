@@ -54,10 +54,18 @@ def postgres_config(locale: str | None) -> str:
     return snowball_algorithm(locale) or "simple"
 
 
-_VISIBLE = """
-    a.organization_id = :organization_id AND NOT a.hidden
+def _visible_clause(organization: str) -> str:
+    return f"""
+    {organization} = :organization_id AND NOT a.hidden
     AND (a.visibility = 'public' OR (:include_internal AND s.allow_internal))
 """
+
+
+_VISIBLE = _visible_clause("a.organization_id")
+# The same rules for a query naming its articles by id. The unary plus keeps SQLite from
+# walking the organization's index (every article, when one organization has them all)
+# instead of looking up the ids: without statistics it guesses the equality more selective.
+VISIBLE_AMONG_IDS = _visible_clause("+a.organization_id")
 
 
 def languages(organization_id: int) -> set[str]:
@@ -82,22 +90,68 @@ def search(
     return [Hit(*row) for row in rows]
 
 
+# SQLite ranks this many times the hits asked for from the full-text index alone, then keeps
+# those the question may use; deeper (eight times as deep each time) only when too few were.
+SQLITE_DEPTH_FACTOR = 4
+
+_RANKED_SQLITE = text(
+    """
+    SELECT rowid, -bm25(knowledge_articles_fts, 4.0, 1.0) FROM knowledge_articles_fts
+    WHERE knowledge_articles_fts MATCH :match ORDER BY bm25(knowledge_articles_fts, 4.0, 1.0) LIMIT :depth
+    """
+)
+
+
 def _search_sqlite(words: list[str], params: dict):
+    """The best hits of the FTS5 index, ranked there, checked against the rules of what the
+    question may use, and only then given their passage. Ranking every match joined to its
+    article, snippet and all, cost several times more: a common word matches thousands of
+    articles in a large Help Center, and a snippet reads its article's whole body."""
     match = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
-    sql = text(
-        f"""
-        SELECT a.id, a.source_id, a.title, a.url, a.locale, a.visibility,
-               snippet(knowledge_articles_fts, 1, '', '', '…', 48) AS passage,
-               -bm25(knowledge_articles_fts, 4.0, 1.0) AS score
-        FROM knowledge_articles_fts
-        JOIN knowledge_articles a ON a.id = knowledge_articles_fts.rowid
-        JOIN knowledge_sources s ON s.id = a.source_id
-        WHERE knowledge_articles_fts MATCH :match AND {_VISIBLE}
-        ORDER BY bm25(knowledge_articles_fts, 4.0, 1.0)
-        LIMIT :limit
-        """
-    )
-    return db.session.execute(sql, {**params, "match": match}).all()
+    limit = params["limit"]
+    depth = limit * SQLITE_DEPTH_FACTOR
+    while True:
+        ranked = db.session.execute(_RANKED_SQLITE, {"match": match, "depth": depth}).all()
+        articles = visible_articles(params["organization_id"], {row[0] for row in ranked}, params["include_internal"])
+        best = [(id_, score) for id_, score in ranked if id_ in articles][:limit]
+        if len(best) == limit or len(ranked) < depth:
+            break
+        depth *= 8
+    passages = _snippets(match, [id_ for id_, _ in best])
+    return [(id_, *articles[id_], passages.get(id_, ""), score) for id_, score in best]
+
+
+def _snippets(match: str, article_ids: list[int]) -> dict[int, str]:
+    """The passage of each article around the words the query matched."""
+    if not article_ids:
+        return {}
+    rows = db.session.execute(
+        text(
+            f"""
+            SELECT rowid, snippet(knowledge_articles_fts, 1, '', '', '…', 48) FROM knowledge_articles_fts
+            WHERE knowledge_articles_fts MATCH :match AND rowid IN ({", ".join(str(int(a)) for a in article_ids)})
+            """
+        ),
+        {"match": match},
+    ).all()
+    return dict(rows)
+
+
+def visible_articles(organization_id: int, article_ids: set[int], include_internal: bool) -> dict[int, tuple]:
+    """Of these articles, those a question may use: id → (source id, title, url, locale, visibility)."""
+    if not article_ids:
+        return {}
+    rows = db.session.execute(
+        text(
+            f"""
+            SELECT a.id, a.source_id, a.title, a.url, a.locale, a.visibility
+            FROM knowledge_articles a JOIN knowledge_sources s ON s.id = a.source_id
+            WHERE a.id IN ({", ".join(str(int(a)) for a in article_ids)}) AND {VISIBLE_AMONG_IDS}
+            """
+        ),
+        {"organization_id": organization_id, "include_internal": include_internal},
+    ).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def _search_postgres(words: list[str], config: str, params: dict):
