@@ -485,3 +485,11 @@ def test_words_of_escalation_and_success_in_other_senses(text):
 )
 def test_the_language_of_a_message(text, lang):
     assert signals.language(text) == lang
+
+
+def test_preloading_reads_what_a_decision_needs_before_the_first_job():
+    from webapp.knowledge import embeddings
+
+    embeddings.whole_words.cache_clear()
+    signals.preload()
+    assert embeddings.whole_words.cache_info().currsize == 1

@@ -424,14 +424,18 @@ def forbidden_topic(text: str, topics: list[str], lang: str | None = None) -> st
 
 
 def preload() -> None:
-    """Load the language profiles (55 of them, most of a second), the stemmers and the embedded
-    intent examples now, in a process whose children will use them, instead of once per child."""
+    """Load the language profiles (55 of them, most of a second), the stemmers, the embedded
+    intent examples and the model's whole words now, in a process whose children will use
+    them, instead of once per child."""
     from langdetect import detector_factory
+
+    from webapp.knowledge import embeddings
 
     detector_factory.init_factory()
     for algorithm in set(SNOWBALL.values()):
         stemmer(algorithm)
     _examples()
+    embeddings.whole_words()
 
 
 # Function words of the four languages the agent speaks, each found in none of the others nor
