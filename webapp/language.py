@@ -53,3 +53,51 @@ def stemmer(algorithm: str):
     import snowballstemmer
 
     return snowballstemmer.stemmer(algorithm)
+
+
+# Everyday words that do not change what a question asks about: time, quantity, vague nouns
+# and verbs that go with any subject. The check of what no article mentions leaves them out,
+# and so does the bar a full-text hit must clear to count as on topic.
+EVERYDAY = {
+    "en": frozenset(
+        """
+        today yesterday tomorrow tonight morning evening night week weeks weekend month months year years day days
+        hour hours minute minutes time times monday tuesday wednesday thursday friday saturday sunday last next
+        already anymore since until ago soon later early late quickly fast slow usually normally actually really
+        even only right away straight once ever never always sometimes again instead otherwise maybe perhaps
+        many much long few several something anything everything nothing thing things stuff someone anyone
+        everyone somebody anybody way ways possible option options both either else other another same kind sort
+        type lot lots good great fine sure okay able back before after myself yourself yourselves ourselves
+        somewhere anywhere everywhere here there
+        gets got getting give gives given gave take takes took taken make made makes come came comes goes going
+        went gone see seen look looks find found knew known think need needs wanted like would could should
+        work works worked working happen happens happened happening use used using uses keep keeps kept told
+        try tried trying seem seems mean means put puts let lets said says
+        """.split()
+    ),
+    "fr": frozenset(
+        """
+        aujourd hier demain semaine semaines mois année ans jour jours heure heures minute minutes temps fois
+        déjà encore toujours jamais bientôt vite rapidement maintenant plutôt aussi seulement vraiment
+        quelque chose rien tout tous toute toutes beaucoup plusieurs autre autres même possible option moyen
+        faire fait peux peut pouvez peuvent voir trouver savoir mettre prendre venir aller marche marcher
+        """.split()
+    ),
+    "de": frozenset(
+        """
+        heute gestern morgen woche wochen monat monate jahr jahre tag tage stunde stunden minute minuten zeit mal
+        schon noch immer nie bald schnell jetzt wieder eigentlich wirklich auch etwas nichts alles viel viele
+        andere anderen gleich möglich option machen gemacht sehen finden wissen gehen kommen nehmen bekommen
+        funktioniert funktionieren
+        """.split()
+    ),
+    "es": frozenset(
+        """
+        hoy ayer mañana semana semanas mes meses año años día días hora horas minuto minutos tiempo vez veces
+        ya todavía siempre nunca pronto rápido rápidamente ahora también solo realmente algo nada todo todos
+        mucho muchos otro otra otros mismo posible opción hacer hecho ver encontrar saber poner tomar venir ir
+        funciona funcionar
+        """.split()
+    ),
+}
+ANY_EVERYDAY = frozenset().union(*EVERYDAY.values())

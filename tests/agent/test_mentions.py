@@ -54,6 +54,10 @@ VOCABULARY = spelling.build(
         ("Why was my card declined?", ("card", "declined")),
         ("How do I reactivate my subscription?", ("reactivate",)),
         ("Why did my refund email go to spam?", ("email", "spam")),
+        ("Can my subscription be gifted to someone else?", ("gifted",)),  # a form of a common word
+        # why or what happens, asked anywhere in the question
+        ("I got a refund yesterday but only half of it, why?", ("half",)),
+        ("My subscription was cancelled, what happens now to my data?", ("data",)),
     ],
 )
 def test_the_words_a_question_asks_about_that_no_article_mentions(question, words):

@@ -114,6 +114,16 @@ def test_a_paraphrase_sharing_no_word_with_the_article_finds_it(library):
     assert best.passage == SHIPPING and best.url == "https://help.acme.test/shipping"
 
 
+def test_everyday_words_neither_help_nor_hinder_a_match_by_words(library):
+    organization, _ = library
+    # a third of "bought lamp sunday actually ship" would need two; "sunday" and "actually" say nothing
+    candidates = retrieval.retrieve(organization.id, "I bought a lamp on Sunday, when will it actually ship?")
+    assert candidates[0].title == "Shipping and delivery times" and candidates[0].fts_rank == 1
+    # the pricing article's "week" is no match for a parcel
+    candidates = retrieval.retrieve(organization.id, "My parcel still hasn't arrived after a week")
+    assert all(c.fts_rank is None for c in candidates if c.title == "Pricing plans")
+
+
 def test_an_incidental_shared_word_does_not_win_over_meaning(library):
     organization, _ = library
     # "week" appears only in the pricing article

@@ -30,52 +30,7 @@ import re
 
 from webapp.knowledge import embeddings
 from webapp.knowledge.spelling import MIN_LENGTH, WORD, Vocabulary, mentions, near_words, one_edit_away
-from webapp.language import STOPWORDS
-
-# Everyday words that do not change what a question asks about: time, quantity, vague nouns
-# and verbs that go with any subject.
-EVERYDAY = {
-    "en": frozenset(
-        """
-        today yesterday tomorrow tonight morning evening night week weeks weekend month months year years day days
-        hour hours minute minutes time times monday tuesday wednesday thursday friday saturday sunday last next
-        already anymore since until ago soon later early late quickly fast slow usually normally actually really
-        even only right away straight once ever never always sometimes again instead otherwise maybe perhaps
-        many much long few several something anything everything nothing thing things stuff someone anyone
-        everyone somebody anybody way ways possible option options both either else other another same kind sort
-        type lot lots good great fine sure okay able back before after myself yourself yourselves ourselves
-        somewhere anywhere everywhere here there
-        gets got getting give gives given gave take takes took taken make made makes come came comes goes going
-        went gone see seen look looks find found knew known think need needs wanted like would could should
-        work works worked working happen happens happened happening use used using uses keep keeps kept told
-        try tried trying seem seems mean means put puts let lets said says
-        """.split()
-    ),
-    "fr": frozenset(
-        """
-        aujourd hier demain semaine semaines mois année ans jour jours heure heures minute minutes temps fois
-        déjà encore toujours jamais bientôt vite rapidement maintenant plutôt aussi seulement vraiment
-        quelque chose rien tout tous toute toutes beaucoup plusieurs autre autres même possible option moyen
-        faire fait peux peut pouvez peuvent voir trouver savoir mettre prendre venir aller marche marcher
-        """.split()
-    ),
-    "de": frozenset(
-        """
-        heute gestern morgen woche wochen monat monate jahr jahre tag tage stunde stunden minute minuten zeit mal
-        schon noch immer nie bald schnell jetzt wieder eigentlich wirklich auch etwas nichts alles viel viele
-        andere anderen gleich möglich option machen gemacht sehen finden wissen gehen kommen nehmen bekommen
-        funktioniert funktionieren
-        """.split()
-    ),
-    "es": frozenset(
-        """
-        hoy ayer mañana semana semanas mes meses año años día días hora horas minuto minutos tiempo vez veces
-        ya todavía siempre nunca pronto rápido rápidamente ahora también solo realmente algo nada todo todos
-        mucho muchos otro otra otros mismo posible opción hacer hecho ver encontrar saber poner tomar venir ir
-        funciona funcionar
-        """.split()
-    ),
-}
+from webapp.language import EVERYDAY, STOPWORDS, stemmer
 
 # Shorter words are one edit from too many others ("spam": span, scam, swam) to be taken for typos
 # of a common word.
@@ -131,9 +86,11 @@ _WH = re.compile(
 )
 
 
-# A question asking why, or what happens: like a yes-or-no question, all it says counts.
+# A question asking why, or what happens: like a yes-or-no question, all it says counts, wherever
+# it asks it: "I got only half of my refund, why?", "my account is locked, what happens now?".
 WHY = re.compile(
-    r"^\s*(?:why|what happens|what will happen|pourquoi|que se passe|warum|was passiert|por qué|qué pasa)\b", re.I
+    r"(?:^|[\s,;:])(?:why|what happens|what will happen|pourquoi|que se passe|warum|was passiert|por qué|qué pasa)\b",
+    re.I,
 )
 # "How do I <verb> …": the steps answer it whatever else it says, if they are for that verb.
 HOW_TO = re.compile(
@@ -157,7 +114,7 @@ def unmentioned(question: str, vocab: Vocabulary, lang: str | None) -> tuple[str
     yes_no = bool(YES_NO[lang].match(asked))
     if how_to := HOW_TO.match(asked):
         asked = how_to.group("rest")
-    elif not (yes_no or WHY.match(asked)):
+    elif not (yes_no or WHY.search(asked)):
         return ()
     everyday = EVERYDAY[lang]
     found: dict[str, None] = {}
@@ -177,7 +134,8 @@ def _may_be_a_typo(word: str, vocab: Vocabulary, lang: str, yes_no: bool) -> boo
 
     One edit from a word of the knowledge, it may be ("retrun"). In English, it may also be
     when, from five letters, it is one edit from a word the model holds whole ("chnage",
-    "updte"), and is otherwise asked about as written ("declined", "reactivate", "spam"). The
+    "updte") and is not itself a form of one ("gifted"), and is otherwise asked about as
+    written ("declined", "reactivate", "spam"). The
     model holds whole mostly English words, so elsewhere most words are cut into pieces and
     many are one edit from an English one ("frais"): there a word counts only in a yes-or-no
     question, which asks it whole."""
@@ -185,7 +143,9 @@ def _may_be_a_typo(word: str, vocab: Vocabulary, lang: str, yes_no: bool) -> boo
         return True
     if lang != "en":
         return not yes_no
-    return len(word) >= TYPO_LENGTH and not one_edit_away(word).isdisjoint(embeddings.whole_words())
+    if len(word) < TYPO_LENGTH or stemmer("english").stemWord(word) in embeddings.whole_words():
+        return False  # too short to tell, or a form of a common word ("gifted")
+    return not one_edit_away(word).isdisjoint(embeddings.whole_words())
 
 
 def _content_words(text: str, everyday: frozenset[str]) -> list[str]:

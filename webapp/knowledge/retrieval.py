@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, insert, select, text
 from webapp.db import db
 from webapp.knowledge import embeddings, passages, phrasing, search, spelling
 from webapp.knowledge.per_version import PerVersion
-from webapp.language import snowball_algorithm, stemmer
+from webapp.language import ANY_EVERYDAY, snowball_algorithm, stemmer
 from webapp.models import ArticleExample, KnowledgeArticle, KnowledgePassage, utcnow
 
 log = logging.getLogger(__name__)
@@ -321,9 +321,13 @@ def retrieve(
         organization_id, question, locale=locale, limit=SEARCH_DEPTH, include_internal=include_internal
     )
     # The full-text search matches any one word; a hit counts here only when it shares as many
-    # of the question's key words as the agent's on-topic check asks for.
+    # of the question's key words as the agent's on-topic check asks for. Everyday words ("week",
+    # "actually", "sunday") count neither for nor against: "I bought a speaker on Sunday, when
+    # will it actually ship?" is found by "ship", and "my parcel hasn't arrived after a week"
+    # is not found by the one article that says "week".
     words = search.terms(question)
-    found = [hit for hit in hits if _covered(words, f"{hit.title} {hit.passage}", hit.locale) >= _needed(words)]
+    topical = [word for word in words if word not in ANY_EVERYDAY] or words
+    found = [hit for hit in hits if _covered(topical, f"{hit.title} {hit.passage}", hit.locale) >= _needed(topical)]
     fts_rank = {hit.article_id: rank for rank, hit in enumerate(found, start=1)}
     index = index_of(organization_id, version)
     query = embeddings.embed([question])[0]
