@@ -326,6 +326,7 @@ def test_a_long_email_is_read_by_meaning_in_its_opening_its_closing_and_its_firs
         "Get me a manager",
         "Can I get a callback?",
         "Please call me back, I'd rather sort this out on the phone",
+        "Could one of your staff get back to me by email instead?",
     ],
 )
 def test_asking_for_staff_a_manager_or_a_call_back_is_asking_for_a_person(text):

@@ -27,6 +27,7 @@ HUMAN_REQUEST = re.compile(
     r"talk to (a|an|some) ?(one|body|person)|speak (to|with) (a|an|some) ?(one|body|person|human|agent)|"
     r"(real|actual) (employee|human being|human)|(a|an|some) (member of|staff member|employee)|"
     r"(someone|somebody|anyone|anybody|a person) (from|on|in) your (team|staff|company)|"
+    r"one of your (staff|team|employees|people|agents|reps|representatives)|"
     r"(talk|speak|chat) (to|with) (your|the|a) (staff|team|manager|supervisor)|your (manager|supervisor)|"
     r"(talk|speak|chat) (to|with) (staff|management|customer service|support staff)|"
     r"(get|give|put) me (through to )?(a|your|the) (manager|supervisor)|(a|one of your|your) colleagues?|"
