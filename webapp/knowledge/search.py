@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from webapp.db import db
-from webapp.language import STOPWORDS, base_language, snowball_algorithm
+from webapp.language import ANY_EVERYDAY, STOPWORDS, base_language, snowball_algorithm
 from webapp.models import KnowledgeArticle
 
 # Schema objects the migrations create that the models do not describe (see env.py).
@@ -162,10 +162,12 @@ def _search_postgres(words: list[str], config: str, params: dict):
     quoted = [f"'{word}'" for word in words[:MAX_PAIR_TERMS]]
     rows = _ranked_postgres(" & ".join(quoted), config, params)
     if len(rows) < params["limit"] and len(quoted) > 1:
-        if required_terms(len(quoted)) == 1:
-            wider = " | ".join(quoted)
+        # everyday words ("sunday", "actually") count neither for nor against, as in the agent's check
+        topical = [f"'{word}'" for word in words if word not in ANY_EVERYDAY][:MAX_PAIR_TERMS] or quoted
+        if required_terms(len(topical)) == 1:
+            wider = " | ".join(topical)
         else:
-            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(quoted) for b in quoted[i + 1 :])
+            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(topical) for b in topical[i + 1 :])
         seen = {row[0] for row in rows}
         rows += [row for row in _ranked_postgres(wider, config, params) if row[0] not in seen]
     return rows[: params["limit"]]
