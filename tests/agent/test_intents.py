@@ -480,6 +480,7 @@ def test_words_of_escalation_and_success_in_other_senses(text):
         ("Come posso scaricare le mie fatture in PDF?", "it"),
         ("Quero devolver um produto que não usei, como faço?", "pt"),
         ("Hoe kan ik mijn bestelling annuleren, alstublieft?", "nl"),
+        ("Kun je mij helpen met mijn bestelling, alstublieft?", "nl"),  # "je" is Dutch too
         ("I want to talk to a human", "en"),
         ("need a human", None),  # too short to tell
     ],

@@ -451,7 +451,7 @@ FUNCTION_WORDS = {
     ),
     "fr": frozenset(
         "les une est vous mon pour sur dans avec pas ne quand où pourquoi bonjour merci suis ai j'ai c'est "
-        "au aux nous mais très votre vos sera été n'est je suis qu'il".split()
+        "au aux nous mais très votre vos sera été n'est suis qu'il".split()
     ),
     "de": frozenset(
         "der das und ist ich mein meine meiner nicht wie wann wo warum mit für auf dem zu bitte danke hallo "
