@@ -24,7 +24,16 @@ def no_configured_llm(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "at_least"),
-    [("fresh", 80), ("heldout", 80), ("heldout2", 80), ("near", 30), ("near2", 30), ("near3", 30), ("near_fr", 26)],
+    [
+        ("fresh", 80),
+        ("heldout", 80),
+        ("heldout2", 80),
+        ("heldout3", 80),
+        ("near", 30),
+        ("near2", 30),
+        ("near3", 30),
+        ("near_fr", 26),
+    ],
 )
 def test_the_later_sets_are_large_labelled_and_about_the_help_center(name, at_least):
     titles = {title for title, _, _ in ARTICLES}
