@@ -1,8 +1,8 @@
-"""Questions about something no article mentions are drafted, not answered."""
+"""Questions about something no article mentions, or a price none names, are missing knowledge."""
 
 import pytest
 
-from webapp.agent.mentions import unmentioned
+from webapp.agent.mentions import asks_price, names_price, unmentioned
 from webapp.knowledge import spelling
 
 VOCABULARY = spelling.build(
@@ -72,3 +72,41 @@ def test_other_languages_ask_yes_or_no_in_their_own_words():
     # a yes-or-no question counts them, other questions leave them out.
     assert unmentioned("Est-ce que les frais sont remboursés ?", VOCABULARY, "fr") == ("frais", "remboursés")
     assert unmentioned("Pourquoi les frais sont-ils remboursés ?", VOCABULARY, "fr") == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much does express delivery cost?",
+        "how much is shipping to the UK",
+        "What's the price of express delivery?",
+        "What does express shipping cost?",
+        "Combien coûte la livraison en Belgique ?",
+        "La livraison express coûte combien ?",
+        "Was kostet der Versand?",
+        "¿Cuánto cuesta el envío?",
+    ],
+)
+def test_questions_about_a_price(question):
+    assert asks_price(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much time does delivery take?",
+        "How much protection comes with what I bought?",
+        "How much of my refund will I get back?",
+        "My headphones broke on their own, will you fix them for free?",  # the warranty answers it
+        "Are shipping costs refunded?",
+    ],
+)
+def test_questions_that_do_not_ask_a_price(question):
+    assert not asks_price(question)
+
+
+def test_a_price_is_an_amount_of_money_or_free():
+    assert names_price("Express delivery costs €9.90.") and names_price("Returns cost 5 USD")
+    assert names_price("Shipping is free over 50 euros") and names_price("La livraison est gratuite")
+    assert not names_price("Shipping costs are not refunded.")
+    assert not names_price("Standard delivery takes 3 to 5 business days")

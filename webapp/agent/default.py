@@ -110,8 +110,10 @@ class Considered:
     policy: confidence.AnswerPolicy
     outcome: str  # 'reply', 'draft' or 'handoff'
     ungrounded: bool  # confident enough to reply, but the passage shares too little of the question
-    # confident enough to reply, but the question asks about what no article mentions (webapp.agent.mentions)
+    # the question asks about what no article mentions, or the price of something while the
+    # nearest article names none (webapp.agent.mentions): missing knowledge, handed off
     unmentioned: tuple[str, ...]
+    unpriced: bool
     after_failure: bool  # confident enough to reply, but the customer says the last answer did not help
     call: ToolCall
 
@@ -249,14 +251,18 @@ class DefaultAgent:
         assessment = confidence.assess(question, search.terms(question), candidates)
         policy = context.answer_policy
         outcome = policy.outcome(assessment.confidence) if assessment else "handoff"
-        ungrounded = outcome == "reply" and not assessment.grounded
-        unmentioned = ()
-        if outcome == "reply" and not ungrounded:
+        unmentioned, unpriced = (), False
+        if outcome != "handoff":  # an answer to send or to draft: does the knowledge hold what is asked?
             unmentioned = mentions.unmentioned(question, knowledge().vocabulary(context.organization_id, version), lang)
+            best = candidates[0]
+            unpriced = mentions.asks_price(question) and not mentions.names_price(f"{best.title} {best.passage}")
+        if unmentioned or unpriced:  # missing knowledge: the nearest article cannot answer it
+            outcome = "handoff"
+        ungrounded = outcome == "reply" and not assessment.grounded
         # Sure of the answer, but the customer just said that what was suggested did not work:
         # an article sent again is what did not help; a teammate decides.
         after_failure = outcome == "reply" and not ungrounded and reports_failure_after_answer(context)
-        if ungrounded or unmentioned or after_failure:  # sure of the subject, not of the answer: a teammate decides
+        if ungrounded or after_failure:  # sure of the subject, not of the answer: a teammate decides
             outcome = "draft" if policy.drafts else "handoff"
         if outcome == "draft" and not context.policy.enabled:
             outcome = "handoff"  # a draft comes with a handoff; with handoff off the AI asks for more instead
@@ -266,7 +272,9 @@ class DefaultAgent:
             output=[candidate_summary(c) for c in candidates],
             duration_ms=int((time.monotonic() - started) * 1000),
         )
-        return Considered(candidates, assessment, policy, outcome, ungrounded, unmentioned, after_failure, call)
+        return Considered(
+            candidates, assessment, policy, outcome, ungrounded, unmentioned, unpriced, after_failure, call
+        )
 
     def reply_from(self, context: AgentContext, chosen: list, lang: str | None) -> Reply:
         """One answer from each chosen candidate's passage, in order, each with its link."""
@@ -323,12 +331,14 @@ class DefaultAgent:
 
 
 def held_back(considered: Considered) -> str:
-    """Why an answer confident enough to send was not sent ("" when it was not held back)."""
+    """Why an answer confident enough to send or draft was held back ("" when it was not)."""
     if considered.ungrounded:
         return UNGROUNDED
     if considered.unmentioned:
         words = ", ".join(f"“{word}”" for word in considered.unmentioned)
         return f"; the question asks about {words}, which no article mentions"
+    if considered.unpriced:
+        return "; the question asks what something costs, and the article names no price"
     return ""
 
 

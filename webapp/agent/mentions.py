@@ -22,6 +22,14 @@ word the embedding model cuts into pieces (a rarer word, or a misspelt one) is l
 may be a typo: one edit from a word of the knowledge ("retrun" for "return") or, in English, from
 a common word the model holds whole ("chnage" for "change"). Other such words ("declined",
 "reactivate") count like any other.
+
+A question about what something costs ("How much does express delivery cost?", "Combien coûte
+la livraison ?") is answered only by a passage that names a price: an amount of money, or
+"free". The article on delivery times has every word of that question but "cost", which the
+refunds article holds ("shipping costs are not refunded"); it still cannot say how much.
+
+Such a question is missing knowledge, like one no article answers at all: it is handed off,
+with no article drafted, and it counts among the questions the team has no article for.
 """
 
 from __future__ import annotations
@@ -127,6 +135,36 @@ def unmentioned(question: str, vocab: Vocabulary, lang: str | None) -> tuple[str
             continue
         found[word] = None
     return tuple(found)
+
+
+# Asking what something costs: "how much is / does / for…" (not "how much time", "how much of it"),
+# the price, cost or fee of something, in the four languages.
+PRICE_QUESTION = re.compile(
+    r"\bhow much (?:is|are|'s|does|do|did|will|would|should|to|for|extra|more (?:is|does|would|will))\b"
+    r"|\bwhat(?:'s| is| are| does| would| will) (?:the |your )?(?:price|cost|fee|charge|rate)s?\b"
+    r"|\bwhat (?:does|would|will|do) (?:\w+ ){1,4}cost\b|\b(?:does|would|will) (?:it|that|this) cost\b"
+    r"|\bcombien (?:co[uû]te|co[uû]tent|ça co[uû]te|est-ce que ça co[uû]te|faut-il payer|dois-je payer)"
+    r"|\bco[uû]te(?:nt)? combien\b|\bquel (?:est le |sera le )?(?:prix|tarif|co[uû]t)\b"
+    r"|\b(?:was|wie ?viel) (?:kostet|kosten)\b|\bkoste[nt]? (?:\w+ ){0,4}(?:was|wie ?viel)\b|\bwie teuer\b"
+    r"|\bcu[aá]nto (?:cuesta|cuestan|vale|valen|cobran|cobr[aá]is|hay que pagar)|\b(?:qu[eé]|cu[aá]l es el) precio\b",
+    re.I,
+)
+# A price in a passage: an amount of money, or free of charge.
+PRICE = re.compile(
+    r"[$€£¥]\s?\d|\d(?:[.,]\d+)?\s?(?:[$€£¥]|usd|eur|gbp|chf|dollars?|euros?|pounds?|cents?|francs?)\b"
+    r"|\b(?:free(?: of charge)?|no charge|at no (?:extra )?cost|gratuite?s?|kostenlos|gratis|sin coste|sin cargo)\b",
+    re.I,
+)
+
+
+def asks_price(question: str) -> bool:
+    """Whether a question asks what something costs."""
+    return bool(PRICE_QUESTION.search(question))
+
+
+def names_price(text: str) -> bool:
+    """Whether a text names a price: an amount of money, or free."""
+    return bool(PRICE.search(text))
 
 
 def _may_be_a_typo(word: str, vocab: Vocabulary, lang: str, yes_no: bool) -> bool:
