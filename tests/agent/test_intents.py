@@ -396,6 +396,8 @@ def test_the_new_phrasings_near_misses_stay_what_they_are(text):
         "J'en ai assez, personne ne me répond.",
         "Ich warte seit Wochen und niemand antwortet.",
         "Estoy cansado de esperar, nadie me contesta.",
+        "Unbelievable. Two weeks and still no parcel. Where is my order?!",
+        "Three emails and this is what I get? Honestly, it's a joke.",
     ],
 )
 def test_exasperation_without_an_angry_word_is_frustration(text):
@@ -495,3 +497,21 @@ def test_preloading_reads_what_a_decision_needs_before_the_first_job():
     embeddings.whole_words.cache_clear()
     signals.preload()
     assert embeddings.whole_words.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Okay the parcel just popped up on the courier's site, no need to look into it any further.",
+        "Found the invoice myself, no need to check it.",
+        "Listo, ya pude cambiar mi correo. ¡Muchas gracias!",
+        "Ya lo he podido descargar, gracias.",
+    ],
+)
+def test_telling_the_team_to_stop_looking_or_that_it_could_be_done_confirms(text):
+    assert signals.is_resolved(text)
+
+
+def test_a_request_to_look_into_it_is_no_confirmation():
+    assert not signals.is_resolved("Please look into it, the parcel still hasn't moved.")
+    assert not signals.is_resolved("Ya pude entrar, pero no veo mis facturas.")

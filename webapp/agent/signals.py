@@ -73,6 +73,7 @@ FRUSTRATION = re.compile(
     r"sick (and tired )?of|tired of (waiting|chasing|asking)|had enough|done with (you|your)|"
     r"how (hard|difficult) (can|could) it be|nightmare|shocking|appalling|outrageous|disgusting|"
     r"(beyond|so|really|very|extremely|incredibly) (frustrated|annoyed|upset|angry|mad|irritated)|frustrat(ed|ing)|"
+    r"unbelievable|beyond a joke|(this|that|it)('s| is) a joke|"
     r"(one|1)[- ]star|bad reviews?|dispute the (charge|payment) with my bank|chargeback|"
     r"(don't|do not|doesn't|does not) (care|give a damn) about (your |their )?customers|"
     r"(nobody|no one|no-one) (has )?(bothered|cared|got back)|never (got|received|had) (a|any) (reply|answer|response)|"
@@ -95,16 +96,22 @@ DISSATISFIED = re.compile(
     r"no estoy (contento|contenta|satisfecho|satisfecha)|insatisfecho|insatisfecha)\b",
     re.I,
 )
+# Telling the team it need not answer or go on looking: "no need to look into it any further".
+NO_NEED = (
+    r"no need to (reply|respond|answer|get back|look into (it|this|that)|check (it|this|that)|"
+    r"chase (it|this|that)|follow (it |this |that )?up)( any ?further| any ?more)?"
+)
 RESOLVED = re.compile(
     r"\b(that (solved|fixed|worked)|(it )?works now|all (fixed|sorted|set)|that was it|did the trick|sorted it|"
     r"(it's|it is|everything is|all) (working|fine) (again|now)|(works|working) again|that did it|"
     r"problem solved|all good( now)?|issue (is )?resolved|that answers (it|my question)|"
     r"no more (errors?|problems?|issues?)|(the )?(error|problem|issue) is gone|"
     r"no (further|more|other) questions|all clear|you can close (this|it|the (ticket|conversation))|"
-    r"(that's|that is|that was) (all|everything) i (needed|wanted|need)|no need to (reply|respond|answer|get back)|"
+    r"(that's|that is|that was) (all|everything) i (needed|wanted|need)|" + NO_NEED + r"|"
     r"(is|are) (showing|there|showing up) now|shows( up)? now|found (it|them) now|"
     r"i('ve| have)? managed to (fix|sort|reset|find|do|get|change|update|download|log)|"
     r"je l'ai trouvée?|hat (alles |jetzt |doch )?geklappt|passt,? danke|ya lo tengo|listo,? gracias|"
+    r"ya (lo )?(pude|he podido|conseguí|logré)|"
     r"c'est tout ce qu'il me fallait|pas besoin de (répondre|me répondre)|"
     r"hat funktioniert|funktioniert (jetzt|wieder)|(das )?war alles|hat sich erledigt|"
     r"es todo lo que necesitaba|no hace falta (responder|contestar)|"
@@ -147,7 +154,7 @@ NEGATION = re.compile(
 # Negative words that carry no negation of the confirmation around them.
 NEGATION_IDIOMS = re.compile(
     r"\b(no problem|no worries|not a problem|no (further|more|other) questions?|nothing else|never ?mind|"
-    r"no complaints?|no need to (reply|respond|answer|get back)|pas besoin de (répondre|me répondre)|"
+    r"no complaints?|" + NO_NEED + r"|pas besoin de (répondre|me répondre)|"
     r"no hace falta (responder|contestar)|"
     r"no more (errors?|problems?|issues?)|(error|problem|issue) is gone|"
     r"pas de (souci|soucis|problème)|plus (d'erreur|de problème|de souci)|pas d'autres? questions?|"
@@ -208,9 +215,9 @@ def asks_for_human(text: str) -> bool:
 
 
 def is_frustrated(text: str) -> bool:
-    """Anger or exasperation: "!!", two shouted words, the listed words (not negated: "not angry,
+    """Anger or exasperation: "!!" or "?!", two shouted words, the listed words (not negated: "not angry,
     just asking"), or a message that means it ("the third time I'm asking and nobody cares")."""
-    if len(SHOUTING.findall(text)) >= 2 or "!!" in text:
+    if len(SHOUTING.findall(text)) >= 2 or "!!" in text or "?!" in text or "!?" in text:
         return True
     return _angry_in_words(text)
 
