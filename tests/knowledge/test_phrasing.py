@@ -41,12 +41,22 @@ VOCABULARY = spelling.build(
         ("Je vais recevoir ma commande dans combien de jours ?", "fr", "Je vais livraison délai ?"),
         ("Sur quelle carte est-ce remboursé ?", "fr", "moyen de paiement est-ce remboursement ?"),
         ("Does the refund go back to my card?", "en", "Does the refund go original payment method?"),
+        ("Vous l'envoyez quand ?", "fr", "expédiée quand ?"),
     ],
 )
 def test_an_everyday_phrasing_becomes_the_knowledges_word(said, lang, meant):
     text, changes = phrasing.rephrase(said, VOCABULARY, lang)
     assert text == meant
     assert changes and all(word in meant for word in changes.values())
+
+
+def test_repairs_for_free_are_the_warranty_and_a_sink_is_water():
+    vocab = spelling.build(["Every device has a two year warranty. Damage from drops or water is not covered."])
+    assert phrasing.rephrase("Will you fix it for free?", vocab, "en")[0] == "Will you warranty?"
+    assert phrasing.rephrase("Would you replace them free of charge?", vocab, "en")[0] == "Would you warranty?"
+    said = "My phone fell into the sink, is it covered?"
+    assert phrasing.rephrase(said, vocab, "en")[0] == "My phone water, is it covered?"
+    assert phrasing.rephrase("I spilled coffee on it", vocab, "en")[0] == "I water coffee on it"
 
 
 def test_a_phrasing_is_left_alone_when_the_knowledge_never_uses_the_word_it_stands_for():

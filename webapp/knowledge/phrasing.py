@@ -123,7 +123,16 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         (r"user ?name|login name", "username"),
         (r"(?:support|business|office) hours|what time (?:are you|do you) open", "opening hours"),
         # warranty
-        (r"guarantee[ed]?|repair(?:ed|s)? for free|free repairs?", "warranty"),
+        (
+            r"guarantee[ed]?|(?:repair|fix|replace|sort)(?:ed|s)? (?:\w+ ){0,2}(?:for free|free of charge|at no cost)|"
+            r"free repairs?",
+            "warranty",
+        ),
+        (
+            r"(?:fell|dropped|knocked \w+|went) in(?:to)? (?:the |a )?(?:water|sink|bath|toilet|pool|sea)|"
+            r"got (?:soaked|wet)|spilt|spilled|liquid damage",
+            "water",
+        ),
         (r"crack(?:ed|s)?|smash(?:ed)?|shatter(?:ed)?|knock(?:ed)? (?:\w+ ){0,2}off|dropp(?:ed|ing)", "damage"),
         (
             r"stopped (?:working|charging)|(?:it|they|battery|screen) (?:just )?died|died (?:after|on me|within)|"
@@ -135,7 +144,8 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
     "fr": [
         (
             r"(?:part(?:ir|ira|ent)?|quitte(?:r|ra)?)(?:-(?:t-)?(?:il|elle|ils|elles))? "
-            r"(?:de chez vous|(?:de )?(?:votre |l')entrepôt)|(?:sera|est|a été) envoyée?s?",
+            r"(?:de chez vous|(?:de )?(?:votre |l')entrepôt)|(?:sera|est|a été) envoyée?s?|"
+            r"(?:vous )?(?:l'|les )envoy(?:ez|erez)|envoyez-(?:la|le|les)",
             "expédiée",
         ),
         (
