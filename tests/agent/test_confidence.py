@@ -126,6 +126,28 @@ def test_an_answer_is_grounded_by_its_words_or_its_meaning():
     assert grounded(0.1, passage="When you send headphones back, your money is refunded within a week.")
 
 
+def test_a_question_whose_article_leads_clearly_in_meaning_is_grounded():
+    """A paraphrase shares few words with its article and its meaning stays under the bar with
+    this model; when the article was found by its words and stands well ahead of every other
+    in meaning, the question is about it. A statement is not grounded that way."""
+    question = "I don't want the monthly plan anymore. If I stop it today, do I lose access straight away?"
+    passage = "Open Account settings, then Subscription, and choose Cancel. You keep access until the period ends."
+
+    def grounded(text, best, runner_up, *, fts_rank=1):
+        candidates = [
+            _Candidate("Cancelling a subscription", passage, similarity=best, fts_rank=fts_rank),
+            _Candidate("Updating a payment card", "In Billing, add the new card.", similarity=runner_up),
+        ]
+        return assess(text, search.terms(text), candidates).grounded
+
+    assert grounded(question, 0.43, 0.21)  # a lead of 0.22
+    assert not grounded(question, 0.43, 0.30)  # a lead of 0.13: one of two near articles
+    assert not grounded(question, 0.36, 0.10)  # far ahead, but of nothing close
+    assert not grounded(question, 0.43, 0.21, fts_rank=None)  # not found by its words at all
+    statement = "I don't want the monthly plan anymore and I stopped it today, access gone straight away."
+    assert not grounded(statement, 0.43, 0.21)
+
+
 def test_no_candidate_has_no_assessment():
     assert assess("anything", ["anything"], []) is None
 
