@@ -251,6 +251,11 @@ def test_a_message_asking_two_things_gets_both_answers_when_each_is_sure(org):
         ("Can I cancel my subscription and get a refund?", ["Can I cancel my subscription and get a refund?"]),
         ("Comment changer ma carte ? Et où est ma facture ?", ["Comment changer ma carte ?", "où est ma facture ?"]),
         ("Thanks. Where is my parcel?", ["Where is my parcel?"]),  # too short to search alone
+        # a part that names nothing of its own asks about what came before it
+        (
+            "I want to send back a jacket I never wore. How do I do that, and how long until I see my money again?",
+            ["I want to send back a jacket I never wore. How do I do that", "how long until I see my money again?"],
+        ),
     ],
 )
 def test_the_questions_of_a_message(message, parts):

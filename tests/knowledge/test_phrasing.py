@@ -41,6 +41,7 @@ VOCABULARY = spelling.build(
         ("Je vais recevoir ma commande dans combien de jours ?", "fr", "Je vais livraison délai ?"),
         ("Sur quelle carte est-ce remboursé ?", "fr", "moyen de paiement est-ce remboursement ?"),
         ("Does the refund go back to my card?", "en", "Does the refund go original payment method?"),
+        ("Can I send back a coat I never wore?", "en", "Can I return a coat I unused?"),
         ("Vous l'envoyez quand ?", "fr", "expédiée quand ?"),
     ],
 )
@@ -57,6 +58,14 @@ def test_repairs_for_free_are_the_warranty_and_a_sink_is_water():
     said = "My phone fell into the sink, is it covered?"
     assert phrasing.rephrase(said, vocab, "en")[0] == "My phone water, is it covered?"
     assert phrasing.rephrase("I spilled coffee on it", vocab, "en")[0] == "I water coffee on it"
+
+
+def test_swapping_a_card_is_updating_it():
+    vocab = spelling.build(["Updating a payment card", "In Billing, add the new card and set it as default."])
+    assert phrasing.rephrase("I need to swap the card on my account", vocab, "en")[0] == (
+        "I need to update card on my account"
+    )
+    assert phrasing.rephrase("How do I change my Visa?", vocab, "en")[0] == "How do I change my card?"
 
 
 def test_a_phrasing_is_left_alone_when_the_knowledge_never_uses_the_word_it_stands_for():

@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 import numpy as np
 
 from webapp.agent import intents
-from webapp.language import SNOWBALL, STOPWORDS, snowball_algorithm, stemmer
+from webapp.language import ANY_EVERYDAY, SNOWBALL, STOPWORDS, snowball_algorithm, stemmer
 from webapp.text import normalized
 
 HUMAN_REQUEST = re.compile(
@@ -298,8 +298,19 @@ def questions(text: str, min_words: int = 3) -> list[str]:
     """The separate questions of a message asking several things, each long enough to search
     on its own ("Two things: how do I update my card, and where do I download my invoice?"
     gives both); one item for a message asking one thing."""
-    parts = [p.strip(" ,;:") for p in NEXT_QUESTION.split(text) if p and p.strip(" ,;:")]
+    parts: list[str] = []
+    for part in (p.strip(" ,;:") for p in NEXT_QUESTION.split(text) if p and p.strip(" ,;:")):
+        if parts and not _names_anything(part):  # "…a jacket I never wore. How do I do that?"
+            parts[-1] = f"{parts[-1]} {part}"
+        else:
+            parts.append(part)
     return [p for p in parts if len(re.findall(r"\w+", p)) >= min_words]
+
+
+def _names_anything(part: str) -> bool:
+    """Whether a part of a message names something of its own, beyond function and everyday
+    words: "How do I do that" asks about what came before it."""
+    return any(w not in STOPWORDS and w not in ANY_EVERYDAY for w in re.findall(r"\w+", part.lower()))
 
 
 def sentiment(text: str) -> str:

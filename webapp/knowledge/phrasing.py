@@ -70,7 +70,8 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         (r"(?:send|sent|sending|post|posted|ship|shipped|give|bring|mail|mailed) (?:\w+ ){0,2}back", "return"),
         (r"changed? my mind", "return"),
         (
-            r"never used|not used|unopened|still sealed|(?:never|not) (?:taken|took) (?:\w+ ){0,2}out of the box",
+            r"never (?:used|worn|wore|opened|tried (?:it|them) on)|not used|unopened|unworn|still sealed|"
+            r"(?:never|not) (?:taken|took) (?:\w+ ){0,2}out of the box",
             "unused",
         ),
         (
@@ -99,6 +100,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             "cancel subscription",
         ),
         (r"stop (?:being )?(?:charged|billed) (?:every|each|per) (?:month|year)", "cancel subscription"),
+        (r"(?:swap|switch|replace|change)(?:s|ed|ing)? (?:the |my |our )?(?:payment |bank )?card", "update card"),
         (r"visa|mastercard|amex|debit card|credit card|bank card", "card"),
         (r"bills?|receipts?|proofs? of purchase", "invoices"),
         (r"accountant|bookkeep\w*|tax return", "accounting"),
