@@ -5,8 +5,8 @@
 
 For each set of messages (``bench.agent_cases``: the labelled set the agent was built on and a
 few unseen messages; ``bench.agent_cases_fresh``: messages written without looking at the
-agent's scoring; ``bench.agent_cases_heldout``, ``bench.agent_cases_heldout2`` and
-``bench.agent_cases_heldout3``: messages written later by someone who never saw the agent;
+agent's scoring; ``bench.agent_cases_heldout`` and ``bench.agent_cases_heldout2`` to
+``heldout4``: messages written later by someone who never saw the agent;
 ``bench.agent_cases_near``: questions near a topic of the Help Center that it does not answer)
 it prints: decisions right, article accuracy
 (answerable questions answered from the right article), wrong answers sent, wrong resolves,
@@ -51,6 +51,8 @@ from bench.agent_cases_heldout2 import CASES as HELDOUT2_CASES
 from bench.agent_cases_heldout2 import KIND_OF as HELDOUT2_KINDS
 from bench.agent_cases_heldout3 import CASES as HELDOUT3_CASES
 from bench.agent_cases_heldout3 import KIND_OF as HELDOUT3_KINDS
+from bench.agent_cases_heldout4 import CASES as HELDOUT4_CASES
+from bench.agent_cases_heldout4 import KIND_OF as HELDOUT4_KINDS
 from bench.agent_cases_near import KIND_OF as NEAR_KINDS
 from bench.agent_cases_near import KIND_OF_2 as NEAR2_KINDS
 from bench.agent_cases_near import KIND_OF_3 as NEAR3_KINDS
@@ -64,6 +66,7 @@ SETS = {
     "heldout": HELDOUT_CASES,
     "heldout2": HELDOUT2_CASES,
     "heldout3": HELDOUT3_CASES,
+    "heldout4": HELDOUT4_CASES,
     "near": NEAR_CASES,
     "near2": NEAR_CASES_2,
     "near3": NEAR_CASES_3,
@@ -74,6 +77,7 @@ KINDS = {
     "heldout": HELDOUT_KINDS,
     "heldout2": HELDOUT2_KINDS,
     "heldout3": HELDOUT3_KINDS,
+    "heldout4": HELDOUT4_KINDS,
     "near": NEAR_KINDS,
     "near2": NEAR2_KINDS,
     "near3": NEAR3_KINDS,
