@@ -463,7 +463,7 @@ def preload() -> None:
 # is in that language.
 FUNCTION_WORDS = {
     "en": frozenset(
-        "the and are were does did i you my your it this that to of with can could would how what when where "
+        "the and are were do does did i you my your it this that to of at with can could would how what when where "
         "why have has not please after get just there i'm i've don't can't it's doesn't didn't isn't thanks "
         "hello be been from our".split()
     ),
