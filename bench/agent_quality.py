@@ -461,6 +461,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Tally]]:
 
                 embeddings.preload()
                 memory.append(("embedding model loaded", rss_mib(), True))
+                # What a worker loads before its first job (language profiles, stemmers, intent
+                # examples), so the first decisions are timed as a worker's would be.
+                from webapp.agent import signals
+
+                signals.preload()
+                memory.append(("a worker's preload (language profiles, intents)", rss_mib(), False))
             build_help_center(organization.id)
             embedded, seconds = index(organization.id)
             memory.append((f"Help Center indexed ({len(ARTICLES)} articles)", rss_mib(), True))
