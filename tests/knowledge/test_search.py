@@ -36,6 +36,15 @@ def test_the_relevant_article_ranks_first_with_the_passage_that_matched(library)
     assert hits[0].title == "Password reset"
 
 
+def test_everyday_words_find_nothing_beside_a_word_of_the_subject(library):
+    """ "days" is in two articles; the question is about the receipt. An article found by an
+    everyday word alone would fail the agent's on-topic bar anyway, and with thousands of
+    articles ranking every one that says "days" is most of a search's time."""
+    organization, _ = library
+    assert [hit.title for hit in search.search(organization.id, "receipt days")] == ["Refund policy"]
+    assert {hit.title for hit in search.search(organization.id, "days")} == {"Refund policy", "Shipping times"}
+
+
 def test_words_match_across_inflections(library):
     organization, _ = library
     assert search.search(organization.id, "refunded")[0].title == "Refund policy"

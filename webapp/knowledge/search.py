@@ -107,7 +107,8 @@ def _search_sqlite(words: list[str], params: dict):
     question may use, and only then given their passage. Ranking every match joined to its
     article, snippet and all, cost several times more: a common word matches thousands of
     articles in a large Help Center, and a snippet reads its article's whole body."""
-    match = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+    topical = [word for word in words if word not in ANY_EVERYDAY] or words
+    match = " OR ".join('"' + word.replace('"', '""') + '"' for word in topical)
     limit = params["limit"]
     depth = limit * SQLITE_DEPTH_FACTOR
     while True:
