@@ -496,3 +496,49 @@ def test_a_question_about_a_price_needs_an_article_that_names_one(world):
     world.article(organization, "Express delivery prices", "Express delivery costs €9.90 per order.")
     priced = decide(organization, "How much does express delivery cost?")
     assert kind(priced) == "reply" and "€9.90" in priced.decision.text
+
+
+HELP_CENTER = [
+    ("Shipping times", "Orders ship within two business days. Standard delivery takes 3 to 5 business days."),
+    ("Refund policy", "Refunds are issued to the original payment method within 14 days after we receive your return."),
+    ("Returning an item", "You can return any unused item within 30 days. Print the return label from your account."),
+    ("Downloading invoices", "Invoices are in Billing under Invoices. Each invoice can be downloaded as a PDF."),
+    ("Warranty coverage", "Every device has a two year warranty covering manufacturing defects."),
+]
+
+
+@pytest.fixture
+def help_center(world):
+    organization = world.organization()
+    for title, body in HELP_CENTER:
+        world.article(organization, title, body)
+    return organization
+
+
+def test_a_question_among_sentences_that_only_tell_its_context_is_asked_on_its_own(help_center):
+    message = (
+        "Where can I download my invoices? My boss needs them for my expense report, the accountant keeps "
+        "nagging and the tax office wants everything by Friday."
+    )
+    result = decide(help_center, message)
+    assert kind(result) == "reply" and result.decision.sources[0]["title"] == "Downloading invoices"
+    assert "answers the question “Where can I download my invoices?”" in result.reasoning
+
+
+def test_a_question_that_refers_back_keeps_its_context(help_center):
+    # "it" is the gift card: asked on its own, "How do I return it?" would get the return steps
+    result = decide(help_center, "I bought a gift card for my niece last week. How do I return it?")
+    assert kind(result) != "reply"
+
+
+@pytest.mark.parametrize(
+    ("parts", "asked"),
+    [
+        (["Where is my bill?", "My boss needs it."], ["Where is my bill?"]),
+        (["I bought a gift card.", "How do I return it?"], ["I bought a gift card.", "How do I return it?"]),
+        (["How do I cancel?", "Where is my invoice?"], ["How do I cancel?", "Where is my invoice?"]),
+        (["My parcel is late.", "Thanks for nothing."], ["My parcel is late.", "Thanks for nothing."]),
+    ],
+)
+def test_the_parts_asked_on_their_own(parts, asked):
+    assert default.asked_on_their_own(parts) == asked

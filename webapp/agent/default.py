@@ -181,7 +181,8 @@ class DefaultAgent:
         """The best article's best passage, sent, drafted for a teammate or held back as the
         confidence and the answer policy say (see ``webapp.agent.confidence``). A message asking
         several things that no one article answers is answered part by part when every part has
-        a sure answer of its own."""
+        a sure answer of its own; one whose sentences only tell the context of its one question
+        is answered when that question, asked on its own, has a sure answer."""
         question = signals.HUMAN_REQUEST.sub(" ", context.message)  # "a human to tell me X" asks X
         question = signals.ALTERNATIVE.sub(" ", question)  # "X instead of Y" asks X
         retrieval = knowledge()
@@ -194,8 +195,14 @@ class DefaultAgent:
         question, rephrased = retrieval.rephrase(context.organization_id, question, lang, version)
         rewritten = {key: changes for key, changes in (("corrected", corrected), ("rephrased", rephrased)) if changes}
         whole = self.consider(context, question, lang, rewritten, version)
-        questions = signals.questions(question) if whole.outcome != "reply" else []
-        if len(questions) > 1:
+        questions = asked_on_their_own(signals.questions(question)) if whole.outcome != "reply" else []
+        if len(questions) == 1 and questions[0] != question:
+            # One question among sentences that only tell its context: asked on its own, it
+            # may have the sure answer the whole message did not.
+            alone = self.consider(context, questions[0], lang, {}, version)
+            if alone.outcome == "reply":
+                whole = alone
+        elif len(questions) > 1:
             parts = []
             for part in questions:  # until one has no sure answer
                 parts.append(self.consider(context, part, lang, {}, version))
@@ -211,7 +218,9 @@ class DefaultAgent:
         reply = self.reply_from(context, [best], lang)
         scores = scores_in_words(whole.assessment, whole.policy)
         if whole.outcome == "reply":
-            return AgentResult(reply, f"“{best.title}” answers the question: {scores}.", [whole.call])
+            asked = whole.call.input["query"]
+            which = "the question" if asked == question[:500] else f"the question “{asked.strip()}”"
+            return AgentResult(reply, f"“{best.title}” answers {which}: {scores}.", [whole.call])
         handoff = Handoff("unsure answer", summary, mood)
         return AgentResult(
             Draft(reply, handoff),
@@ -328,6 +337,27 @@ class DefaultAgent:
             else "The AI had not replied yet."
         )
         return f"{context.contact} asked: {asked}\n{attempts}"
+
+
+# Words that point back to an earlier sentence: "How do I return it?" asks about what the
+# sentence before it said, so that sentence cannot be left out. Over-broad on purpose (the
+# articles of French and Spanish are among them): leaving the context in is the safe side.
+REFERS_BACK = re.compile(
+    r"\b(?:it|its|that|this|them|they|those|these|one|ça|cela|celui|celle|ceux|"
+    r"es|das|dies|dieses|diese|ihn|lo|la|los|las|eso|esto|ese|esa)\b|\bl'",
+    re.I,
+)
+
+
+def asked_on_their_own(parts: list[str]) -> list[str]:
+    """The parts of a message that ask something, when the others only tell its context
+    ("My boss needs it for my expense report."); all the parts when none of them only tells,
+    or when a question refers back to what the telling said ("I bought a gift card. How do I
+    return it?")."""
+    asked = [part for part in parts if confidence.QUESTION.search(part)]
+    if not asked or len(asked) == len(parts) or any(REFERS_BACK.search(part) for part in asked):
+        return parts
+    return asked
 
 
 def held_back(considered: Considered) -> str:
