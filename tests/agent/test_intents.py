@@ -516,3 +516,63 @@ def test_telling_the_team_to_stop_looking_or_that_it_could_be_done_confirms(text
 def test_a_request_to_look_into_it_is_no_confirmation():
     assert not signals.is_resolved("Please look into it, the parcel still hasn't moved.")
     assert not signals.is_resolved("Ya pude entrar, pero no veo mis facturas.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Worked like a charm, thank you.",
+        "Sorted, thanks.",
+        "Got it, thanks!",
+        "I figured it out.",
+        "Done, thanks.",
+        "Perfect, that's exactly what I needed.",
+        "Fixed it, thank you so much.",
+        "It's there now, thanks.",
+        "The refund came through this morning, thanks.",
+        "That helped, thank you!",
+        "Case closed, thanks.",
+        "I don't need help anymore, it's fine.",
+        "Resolved, thank you.",
+        "C'est bon j'ai trouvé, merci.",
+        "Bien reçu, merci.",
+        "C'est fait, merci.",
+        "Nickel, merci !",
+        "J'ai pu changer mon adresse, merci.",
+        "J'ai réussi, merci pour votre aide.",
+        "Erledigt, danke!",
+        "Habe es gefunden, danke.",
+        "Passt, vielen Dank.",
+        "Danke, geht wieder.",
+        "Ich konnte es ändern, danke.",
+        "Alles bestens, danke!",
+        "Ya está, gracias.",
+        "Resuelto, muchas gracias.",
+        "Ya lo encontré, gracias.",
+        "Perfecto, gracias por la ayuda.",
+        "Conseguí cambiarlo, gracias.",
+    ],
+)
+def test_short_closings_confirm_in_the_four_languages(text):
+    assert signals.is_resolved(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Got it, thanks! And how do I download my invoice?",
+        "J'ai trouvé un défaut sur l'écran.",
+        "J'ai trouvé le lien mais il ne marche pas.",
+        "I'm done with you people.",
+        "Done what you said but it still fails.",
+        "Perfect, but I still can't log in.",
+        "The parcel came through the door broken.",
+        "Super, merci, mais ça ne marche toujours pas.",
+        "Ich konnte es nicht ändern, danke.",
+        "Perfecto, gracias, pero sigue sin funcionar.",
+        "That helped a bit but the error is still there.",
+        "It went through the wash and stopped working.",
+    ],
+)
+def test_the_same_words_in_other_senses_do_not_confirm(text):
+    assert not signals.is_resolved(text)

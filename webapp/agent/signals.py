@@ -101,6 +101,25 @@ NO_NEED = (
     r"no need to (reply|respond|answer|get back|look into (it|this|that)|check (it|this|that)|"
     r"chase (it|this|that)|follow (it |this |that )?up)( any ?further| any ?more)?"
 )
+# Short closings that say the matter is done, mostly at the start of a message or before the
+# thanks ("Sorted, thanks", "C'est fait, merci", "Erledigt, danke!", "Ya está, gracias"): the
+# same words go on in other senses elsewhere ("j'ai trouvé un défaut", "done with you").
+_THANKS = r"(thanks?|thank you|cheers|merci|danke|gracias)"
+CLOSING = re.compile(
+    r"(worked|works) like a charm|(that|it) (helped|did it)|i (figured|worked) it out|figured it out|"
+    r"(i )?fixed it|case closed|we're (good|all good)( now)?|(it's|it is|they're|they are) there now|"
+    r"(refund|payment|money|transfer) (has )?(came|come|went|gone) through|"
+    r"(no longer|don't|do not) need (help|assistance|anything)( any ?more)?|"
+    r"exactly what i (needed|was looking for)|"
+    r"^\W*(sorted|done|resolved|solved|got it|perfect|great|brilliant|lovely|excellent)\W+" + _THANKS + r"|"
+    r"^\W*(c'est bon|c'est fait|bien reçu|nickel|impeccable|parfait|super|génial)\W+(merci|c'est|j'ai)|"
+    r"j'ai (trouvé|réussi)(\W+merci|\W*$)|j'ai pu [\w' ]{1,40}?\W+merci|"
+    r"^\W*(erledigt|passt|perfekt|super|klasse|alles bestens)\W+(danke|vielen)|(hab'?s?|habe es) gefunden|"
+    r"geht wieder|ich konnte (es |sie |ihn )?\w+,? danke|alles bestens|"
+    r"^\W*(ya está|listo|resuelto|solucionado|perfecto|genial)\W+(gracias|muchas)|"
+    r"(ya )?lo encontré|conseguí \w+,? gracias",
+    re.I,
+)
 RESOLVED = re.compile(
     r"\b(that (solved|fixed|worked)|(it )?works now|all (fixed|sorted|set)|that was it|did the trick|sorted it|"
     r"(it's|it is|everything is|all) (working|fine) (again|now)|(works|working) again|that did it|"
@@ -154,7 +173,8 @@ NEGATION = re.compile(
 # Negative words that carry no negation of the confirmation around them.
 NEGATION_IDIOMS = re.compile(
     r"\b(no problem|no worries|not a problem|no (further|more|other) questions?|nothing else|never ?mind|"
-    r"no complaints?|" + NO_NEED + r"|pas besoin de (répondre|me répondre)|"
+    r"no complaints?|" + NO_NEED + r"|(no longer|don't|do not) need (help|assistance|anything)( any ?more)?|"
+    r"pas besoin de (répondre|me répondre)|"
     r"no hace falta (responder|contestar)|"
     r"no more (errors?|problems?|issues?)|(error|problem|issue) is gone|"
     r"pas de (souci|soucis|problème)|plus (d'erreur|de problème|de souci)|pas d'autres? questions?|"
@@ -242,7 +262,7 @@ def is_resolved(text: str) -> bool:
         return False
     if _angry_in_words(text):  # "!!" is also joy: "Thanks!! It works now"
         return False
-    return bool(RESOLVED.search(text)) or _means(text, intents.RESOLVED)
+    return bool(RESOLVED.search(text) or CLOSING.search(text.strip())) or _means(text, intents.RESOLVED)
 
 
 def not_solved(text: str) -> bool:
