@@ -148,6 +148,17 @@ def test_a_question_whose_article_leads_clearly_in_meaning_is_grounded():
     assert not grounded(statement, 0.43, 0.21)
 
 
+def test_everyday_words_of_a_one_sentence_question_count_neither_way():
+    passage = "You can return any unused item within 30 days."
+    candidates = [_Candidate("Returning an item", passage, similarity=0.6)]
+    question = "can i return something after 2 weeks"
+    assessment = assess(question, search.terms(question), candidates)
+    assert (assessment.covered, assessment.terms) == (1, 1)  # "return": "something", "weeks" are everyday
+    told = "My order came last week. Can I return something now?"  # two sentences: every word counts
+    assessment = assess(told, search.terms(told), candidates)
+    assert assessment.terms > 2
+
+
 def test_no_candidate_has_no_assessment():
     assert assess("anything", ["anything"], []) is None
 

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from webapp.agent import signals
 from webapp.knowledge import embeddings
-from webapp.language import base_language
+from webapp.language import ANY_EVERYDAY, base_language
 
 # The weights of each signal in the confidence; they add up to 1.
 WEIGHTS = {"coverage": 0.30, "similarity": 0.30, "margin": 0.25, "found_by_words": 0.15}
@@ -62,6 +62,7 @@ STATEMENT_FACTOR = 0.85
 # second length, two edits away.
 TYPO_LENGTHS = (5, 8)
 WORD = re.compile(r"[^\W\d_]+")
+SENTENCES = re.compile(r"[^.?!¿¡\n]*[^\s.?!¿¡]+[^.?!¿¡\n]*")
 
 QUESTION = re.compile(
     r"\?|^\s*(how|what|when|where|which|who|why|can|could|do|does|did|is|are|will|would|should|may|"
@@ -247,13 +248,19 @@ def assess(question: str, question_terms: list[str], candidates: list) -> Assess
     if not candidates:
         return None
     best, others = candidates[0], candidates[1:]
+    asks = bool(QUESTION.search(question))
+    if asks and len(SENTENCES.findall(question)) == 1:
+        # A question of one sentence asks the same with or without its everyday words ("can I
+        # return something after 2 weeks?"): they count neither for nor against, as in the
+        # search's on-topic bar. In a longer message they may carry what it reports ("the
+        # reset link never reaches me"): measured, counting them out there let a wrong answer by.
+        question_terms = [term for term in question_terms if term not in ANY_EVERYDAY] or question_terms
     covered, terms = covered_terms(question_terms, f"{best.title} {best.passage}", best.locale)
     meaning = max(best.similarity, best.example_similarity)
     runner_up = max((max(c.similarity, c.example_similarity) for c in others), default=0.0)
     similarity_margin = max(0.0, meaning - runner_up)
     next_fused = others[0].fused if others else 0.0
     fused_margin = (best.fused - next_fused) / best.fused if best.fused > 0 else 0.0
-    asks = bool(QUESTION.search(question))
     confidence = (
         WEIGHTS["coverage"] * (covered / terms if terms else 0.0)
         + WEIGHTS["similarity"] * _scale(meaning, SIMILARITY_FLOOR, SIMILARITY_CEILING)
