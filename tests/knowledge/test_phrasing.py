@@ -43,6 +43,10 @@ VOCABULARY = spelling.build(
         ("Does the refund go back to my card?", "en", "Does the refund go original payment method?"),
         ("Can I send back a coat I never wore?", "en", "Can I return a coat I unused?"),
         ("Vous l'envoyez quand ?", "fr", "expédiée quand ?"),
+        ("Quand est-ce que ma commande va partir ?", "fr", "Quand est-ce que ma commande expédiée ?"),
+        ("Ma commande arrive quand ?", "fr", "Ma commande livraison ?"),
+        ("Quand vais-je avoir mon argent ?", "fr", "Quand vais-je remboursement ?"),
+        ("Quand est-ce que vous me rendez l'argent ?", "fr", "Quand est-ce que vous remboursement ?"),
     ],
 )
 def test_an_everyday_phrasing_becomes_the_knowledges_word(said, lang, meant):

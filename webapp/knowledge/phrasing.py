@@ -147,16 +147,19 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         (
             r"(?:part(?:ir|ira|ent)?|quitte(?:r|ra)?)(?:-(?:t-)?(?:il|elle|ils|elles))? "
             r"(?:de chez vous|(?:de )?(?:votre |l')entrepôt)|(?:sera|est|a été) envoyée?s?|"
-            r"(?:vous )?(?:l'|les )envoy(?:ez|erez)|envoyez-(?:la|le|les)",
+            r"(?:vous )?(?:l'|les )envoy(?:ez|erez)|envoyez-(?:la|le|les)|"
+            r"(?:va|vont|doit|doivent|devrait) partir(?! de)|(?:c'est|ce sera) envoyée?s?",
             "expédiée",
         ),
         (
-            r"(?:récupère|récupérer|retrouve|retrouver|revoir|reçois|recevoir) (?:mon|l'|votre) argent|"
+            r"(?:récupère|récupérer|retrouve|retrouver|revoir|reçois|recevoir|avoir|ravoir) (?:mon|l'|votre) argent|"
+            r"(?:me )?rend(?:re|rez|ez|ront)? (?:mon |l')argent|"
             r"rembours(?:é|ée|er)",
             "remboursement",
         ),
         (
-            r"(?:à |pour )arriver|(?:recevoir|recevrai|reçois|recevrons) (?:ma commande|mon colis|mes articles)",
+            r"(?:à |pour )arriver|(?:recevoir|recevrai|reçois|recevrons) (?:ma commande|mon colis|mes articles)|"
+            r"arrive(?:ra|-t-elle|-t-il)? quand|quand (?:est-ce qu'(?:elle|il) |va-t-(?:elle|il) )?arriv\w+",
             "livraison",
         ),
         (r"combien de temps|en combien de jours|dans combien de jours", "délai"),
