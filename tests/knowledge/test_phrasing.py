@@ -42,6 +42,9 @@ VOCABULARY = spelling.build(
         ("Sur quelle carte est-ce remboursé ?", "fr", "moyen de paiement est-ce remboursement ?"),
         ("Does the refund go back to my card?", "en", "Does the refund go original payment method?"),
         ("Can I send back a coat I never wore?", "en", "Can I return a coat I unused?"),
+        ("Do I get the postage back?", "en", "Do I refund shipping costs?"),
+        ("When does my stuff get posted?", "en", "When does my stuff ship?"),
+        ("I posted it back on Monday", "en", "I return on Monday"),
         ("Vous l'envoyez quand ?", "fr", "expédiée quand ?"),
         ("Quand est-ce que ma commande va partir ?", "fr", "Quand est-ce que ma commande expédiée ?"),
         ("Ma commande arrive quand ?", "fr", "Ma commande livraison ?"),
@@ -62,6 +65,11 @@ def test_repairs_for_free_are_the_warranty_and_a_sink_is_water():
     said = "My phone fell into the sink, is it covered?"
     assert phrasing.rephrase(said, vocab, "en")[0] == "My phone water, is it covered?"
     assert phrasing.rephrase("I spilled coffee on it", vocab, "en")[0] == "I water coffee on it"
+
+
+def test_where_a_delivery_is_is_tracking_it():
+    vocab = spelling.build(["Use the tracking number on the carrier's website to track the parcel."])
+    assert phrasing.rephrase("How do I see where my delivery is?", vocab, "en")[0] == "How do I see track?"
 
 
 def test_swapping_a_card_is_updating_it():

@@ -44,7 +44,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             "ship",
         ),
         (
-            r"dispatch(?:ed|es|ing)?|sen[dt] (?:it |them )?out|"
+            r"dispatch(?:ed|es|ing)?|sen[dt] (?:it |them )?out|(?:get|gets|be|been|is|was|were) posted(?! back)|"
             r"(?:(?<=order )|(?<=parcel )|(?<=package )|(?<=it )|(?<=they ))(?:goes|go|went) out",
             "ship",
         ),
@@ -55,15 +55,16 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         ),
         (
             r"(?:quick|fast)(?:er|est)(?= (?:option|delivery|shipping|service|way to (?:get|receive)))|speedier|"
-            r"next[- ]day|overnight",
+            r"next[- ]day|overnight|(?:get|have|receive) (?:it|them|my order|my parcel|the parcel) (?:by )?tomorrow",
             "express",
         ),
         (r"courier(?:'s|s)?|postman|delivery (?:company|firm|service)|postal service", "carrier"),
         (r"package|packet|shipment", "parcel"),
         (r"on (?:its|their|the) way", "shipped"),
         (
-            r"follow (?:where|my|the|it)|trace|whereabouts|where (?:my|the) (?:parcel|package|order|box|stuff) is|"
-            r"where (?:is|'s) my (?:parcel|package|order|box|stuff)",
+            r"follow (?:where|my|the|it)|trace|whereabouts|"
+            r"where (?:my|the) (?:parcel|package|order|box|stuff|delivery) is|"
+            r"where (?:is|'s) my (?:parcel|package|order|box|stuff|delivery)",
             "track",
         ),
         # returns and refunds
@@ -84,6 +85,7 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             r"(?:charged|cost) me (?:\w+ ){0,3}to (?:send|post|ship|mail)",
             "shipping costs",
         ),
+        (r"(?:get|have|be) (?:the |my )?shipping costs (?:back|refunded|reimbursed)", "refund shipping costs"),
         (r"(?:get|have) (?:that|it|this|those) (?:back|refunded)", "refund"),
         (r"store credit|back (?:on|to|onto) (?:my|the same|the original) (?:card|account)", "original payment method"),
         (r"stickers?|postage labels?|shipping labels?", "label"),
