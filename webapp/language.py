@@ -3,6 +3,7 @@ and one list, shared by the agent's signals and knowledge search."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 # ISO 639-1 code → its Snowball stemmer, whose name is also that of PostgreSQL's text search
@@ -101,3 +102,17 @@ EVERYDAY = {
     ),
 }
 ANY_EVERYDAY = frozenset().union(*EVERYDAY.values())
+
+
+def topical(words: list[str]) -> list[str]:
+    """The words that say what a question is about: all but the everyday ones (any of the four
+    languages'), or all of them when nothing else is left."""
+    return [word for word in words if word not in ANY_EVERYDAY] or words
+
+
+_SENTENCES = re.compile(r"[^.?!¿¡\n]+[?]?")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text, stripped, a question keeping its question mark."""
+    return [s.strip() for s in _SENTENCES.findall(text) if s.strip()]

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from webapp.agent import signals
 from webapp.knowledge import embeddings
-from webapp.language import ANY_EVERYDAY, base_language
+from webapp.language import base_language, sentences, topical
 
 # The weights of each signal in the confidence; they add up to 1.
 WEIGHTS = {"coverage": 0.30, "similarity": 0.30, "margin": 0.25, "found_by_words": 0.15}
@@ -62,7 +62,6 @@ STATEMENT_FACTOR = 0.85
 # second length, two edits away.
 TYPO_LENGTHS = (5, 8)
 WORD = re.compile(r"[^\W\d_]+")
-SENTENCES = re.compile(r"[^.?!¿¡\n]*[^\s.?!¿¡]+[^.?!¿¡\n]*")
 
 QUESTION = re.compile(
     r"\?|^\s*(how|what|when|where|which|who|why|can|could|do|does|did|is|are|will|would|should|may|"
@@ -249,12 +248,12 @@ def assess(question: str, question_terms: list[str], candidates: list) -> Assess
         return None
     best, others = candidates[0], candidates[1:]
     asks = bool(QUESTION.search(question))
-    if asks and len(SENTENCES.findall(question)) == 1:
+    if asks and len(sentences(question)) == 1:
         # A question of one sentence asks the same with or without its everyday words ("can I
         # return something after 2 weeks?"): they count neither for nor against, as in the
         # search's on-topic bar. In a longer message they may carry what it reports ("the
         # reset link never reaches me"): measured, counting them out there let a wrong answer by.
-        question_terms = [term for term in question_terms if term not in ANY_EVERYDAY] or question_terms
+        question_terms = topical(question_terms)
     covered, terms = covered_terms(question_terms, f"{best.title} {best.passage}", best.locale)
     meaning = max(best.similarity, best.example_similarity)
     runner_up = max((max(c.similarity, c.example_similarity) for c in others), default=0.0)

@@ -38,7 +38,7 @@ import re
 
 from webapp.knowledge import embeddings
 from webapp.knowledge.spelling import MIN_LENGTH, WORD, Vocabulary, mentions, near_words, one_edit_away
-from webapp.language import EVERYDAY, STOPWORDS, stemmer
+from webapp.language import EVERYDAY, STOPWORDS, sentences, stemmer
 
 # Shorter words are one edit from too many others ("spam": span, scam, swam) to be taken for typos
 # of a common word.
@@ -62,7 +62,6 @@ IRREGULAR = {
     "worn": "wear",
 }
 
-_SENTENCES = re.compile(r"[^.?!¿¡\n]+[?]?")
 _OPENING = r"^\s*(?:(?:and|also|so|but|then|ok|okay|hi|hello|et|aussi|alors|und|y|también|entonces)[\s,]+)*"
 YES_NO = {
     "en": re.compile(
@@ -114,8 +113,7 @@ def unmentioned(question: str, vocab: Vocabulary, lang: str | None) -> tuple[str
     the verb for one asking how to do something. Empty when the message asks something else,
     or several things, or when the knowledge mentions all it asks about."""
     lang = lang if lang in YES_NO else "en"
-    sentences = [s.strip() for s in _SENTENCES.findall(question) if s.strip()]
-    questions = [s for s in sentences if s.endswith("?") or YES_NO[lang].match(s) or _WH.match(s)]
+    questions = [s for s in sentences(question) if s.endswith("?") or YES_NO[lang].match(s) or _WH.match(s)]
     if len(questions) != 1:
         return ()
     asked = questions[0].lower()

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, insert, select, text
 from webapp.db import db
 from webapp.knowledge import embeddings, passages, phrasing, search, spelling
 from webapp.knowledge.per_version import PerVersion
-from webapp.language import ANY_EVERYDAY, snowball_algorithm, stemmer
+from webapp.language import snowball_algorithm, stemmer, topical
 from webapp.models import ArticleExample, KnowledgeArticle, KnowledgePassage, utcnow
 
 log = logging.getLogger(__name__)
@@ -326,8 +326,8 @@ def retrieve(
     # will it actually ship?" is found by "ship", and "my parcel hasn't arrived after a week"
     # is not found by the one article that says "week".
     words = search.terms(question)
-    topical = [word for word in words if word not in ANY_EVERYDAY] or words
-    found = [hit for hit in hits if _covered(topical, f"{hit.title} {hit.passage}", hit.locale) >= _needed(topical)]
+    subject = topical(words)
+    found = [hit for hit in hits if _covered(subject, f"{hit.title} {hit.passage}", hit.locale) >= _needed(subject)]
     fts_rank = {hit.article_id: rank for rank, hit in enumerate(found, start=1)}
     index = index_of(organization_id, version)
     query = embeddings.embed([question])[0]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from webapp.db import db
-from webapp.language import ANY_EVERYDAY, STOPWORDS, base_language, snowball_algorithm
+from webapp.language import STOPWORDS, base_language, snowball_algorithm, topical
 from webapp.models import KnowledgeArticle
 
 # Schema objects the migrations create that the models do not describe (see env.py).
@@ -107,8 +107,7 @@ def _search_sqlite(words: list[str], params: dict):
     question may use, and only then given their passage. Ranking every match joined to its
     article, snippet and all, cost several times more: a common word matches thousands of
     articles in a large Help Center, and a snippet reads its article's whole body."""
-    topical = [word for word in words if word not in ANY_EVERYDAY] or words
-    match = " OR ".join('"' + word.replace('"', '""') + '"' for word in topical)
+    match = " OR ".join('"' + word.replace('"', '""') + '"' for word in topical(words))
     limit = params["limit"]
     depth = limit * SQLITE_DEPTH_FACTOR
     while True:
@@ -164,11 +163,11 @@ def _search_postgres(words: list[str], config: str, params: dict):
     rows = _ranked_postgres(" & ".join(quoted), config, params)
     if len(rows) < params["limit"] and len(quoted) > 1:
         # everyday words ("sunday", "actually") count neither for nor against, as in the agent's check
-        topical = [f"'{word}'" for word in words if word not in ANY_EVERYDAY][:MAX_PAIR_TERMS] or quoted
-        if required_terms(len(topical)) == 1:
-            wider = " | ".join(topical)
+        subject = [f"'{word}'" for word in topical(words)][:MAX_PAIR_TERMS]
+        if required_terms(len(subject)) == 1:
+            wider = " | ".join(subject)
         else:
-            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(topical) for b in topical[i + 1 :])
+            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(subject) for b in subject[i + 1 :])
         seen = {row[0] for row in rows}
         rows += [row for row in _ranked_postgres(wider, config, params) if row[0] not in seen]
     return rows[: params["limit"]]
