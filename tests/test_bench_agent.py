@@ -30,6 +30,7 @@ def no_configured_llm(monkeypatch):
         ("heldout2", 80),
         ("heldout3", 80),
         ("heldout4", 80),
+        ("heldout5", 80),
         ("near", 30),
         ("near2", 30),
         ("near3", 30),
