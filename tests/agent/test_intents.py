@@ -304,7 +304,7 @@ def test_a_long_email_is_read_by_meaning_in_its_opening_its_closing_and_its_firs
     from webapp.knowledge import embeddings
 
     history = "> On Monday you wrote that the parcel left the warehouse and would arrive soon. " * 1200
-    text = f"{history}\n\nIt arrived this morning, all sorted now, thank you!"
+    text = f"{history}\n\nIt arrived this morning, everything is sorted, thank you!"
     embedded = []
     real_embed = embeddings.embed
 
@@ -507,6 +507,8 @@ def test_preloading_reads_what_a_decision_needs_before_the_first_job():
         "Found the invoice myself, no need to check it.",
         "Listo, ya pude cambiar mi correo. ¡Muchas gracias!",
         "Ya lo he podido descargar, gracias.",
+        "Todo en orden, la he podido actualizar. Gracias.",
+        "I was able to reset it with the link, thanks.",
     ],
 )
 def test_telling_the_team_to_stop_looking_or_that_it_could_be_done_confirms(text):
@@ -516,6 +518,16 @@ def test_telling_the_team_to_stop_looking_or_that_it_could_be_done_confirms(text
 def test_a_request_to_look_into_it_is_no_confirmation():
     assert not signals.is_resolved("Please look into it, the parcel still hasn't moved.")
     assert not signals.is_resolved("Ya pude entrar, pero no veo mis facturas.")
+    assert not signals.is_resolved("No la he podido cambiar, gracias.")
+    assert not signals.is_resolved("I was not able to reset it.")
+
+
+def test_a_confirmation_in_so_many_words_is_not_overruled_by_a_mood_guessed_from_meaning():
+    text = "oh it shows up on the courier's page now. all good, you can ignore me!"
+    assert signals._means(text, intents.FRUSTRATED)  # "ignore me!" alone reads as a huff
+    assert signals.is_resolved(text)
+    # anger in so many words still turns it around
+    assert not signals.is_resolved("It works now, but this was ridiculous.")
 
 
 @pytest.mark.parametrize(

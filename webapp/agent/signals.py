@@ -129,8 +129,11 @@ RESOLVED = re.compile(
     r"(that's|that is|that was) (all|everything) i (needed|wanted|need)|" + NO_NEED + r"|"
     r"(is|are) (showing|there|showing up) now|shows( up)? now|found (it|them) now|"
     r"i('ve| have)? managed to (fix|sort|reset|find|do|get|change|update|download|log)|"
+    r"i (was|am|'m) (now )?able to (fix|sort|reset|find|do|get|change|update|download|log)|"
     r"je l'ai trouvée?|hat (alles |jetzt |doch )?geklappt|passt,? danke|ya lo tengo|listo,? gracias|"
     r"ya (lo )?(pude|he podido|conseguí|logré)|"
+    r"(lo|la|los|las) (he podido|pude|conseguí|logré) (cambiar|hacer|descargar|encontrar|actualizar|"
+    r"restablecer|arreglar|entrar|ver)\w*|"
     r"c'est tout ce qu'il me fallait|pas besoin de (répondre|me répondre)|"
     r"hat funktioniert|funktioniert (jetzt|wieder)|(das )?war alles|hat sich erledigt|"
     r"es todo lo que necesitaba|no hace falta (responder|contestar)|"
@@ -242,14 +245,14 @@ def is_frustrated(text: str) -> bool:
     return _angry_in_words(text)
 
 
-def _angry_in_words(text: str) -> bool:
+def _angry_in_words(text: str, by_meaning: bool = True) -> bool:
     text = _clean(text)
     words = (m for m in FRUSTRATION.finditer(text) if not m.group().startswith("!"))
     if any(not _negated_before(text, m.start()) for m in words):
         return True
     if any(not _supposed(text, m.end()) for m in DISSATISFIED.finditer(text)):
         return True
-    return _means(text, intents.FRUSTRATED)
+    return by_meaning and _means(text, intents.FRUSTRATED)
 
 
 def is_resolved(text: str) -> bool:
@@ -260,9 +263,13 @@ def is_resolved(text: str) -> bool:
     plain = NEGATION_IDIOMS.sub(" ", text)  # "no need to reply" is neither a negation nor a wish
     if UNCERTAIN.search(plain) or NEGATION.search(plain) or not_solved(text):
         return False
-    if _angry_in_words(text):  # "!!" is also joy: "Thanks!! It works now"
+    said = bool(RESOLVED.search(text) or CLOSING.search(text.strip()))
+    # Anger in so many words turns a confirmation around ("!!" is also joy: "Thanks!! It works
+    # now"); anger only guessed from the meaning does not overrule one said in so many words
+    # ("all good, ignore me!" is close in meaning to "just ignore me then!").
+    if _angry_in_words(text, by_meaning=not said):
         return False
-    return bool(RESOLVED.search(text) or CLOSING.search(text.strip())) or _means(text, intents.RESOLVED)
+    return said or _means(text, intents.RESOLVED)
 
 
 def not_solved(text: str) -> bool:
