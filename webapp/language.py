@@ -32,6 +32,8 @@ STOPWORDS = frozenset(
     "le la les de des du un une et est je mon ma mes ce cette ces se sur pour par que qui au aux "
     "il elle nous vous ne pas avec dans comment quand quel quelle quels quelles combien vais suis "
     "ai as en ou où chez avoir être faut bonjour merci "
+    "ça cela ceci tu te toi moi lui leur leurs ils elles sa ses nos notre votre vos mais donc très "
+    "alors puis salut "
     "hallo danke hola gracias "
     "der das und ist ich mein meine ein eine nicht wie wann wo mit für auf dem des zu bitte "
     "el los las del mi mis una por para con cómo cuándo dónde qué lo es muy".split()
@@ -79,6 +81,7 @@ EVERYDAY = {
     "fr": frozenset(
         """
         aujourd hier demain semaine semaines mois année ans jour jours heure heures minute minutes temps fois
+        matin soir soirée nuit lundi mardi mercredi jeudi vendredi samedi dimanche peu près environ
         déjà encore toujours jamais bientôt vite rapidement maintenant plutôt aussi seulement vraiment
         quelque chose rien tout tous toute toutes beaucoup plusieurs autre autres même possible option moyen
         faire fait peux peut pouvez peuvent voir trouver savoir mettre prendre venir aller marche marcher

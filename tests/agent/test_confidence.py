@@ -79,8 +79,8 @@ def test_a_paraphrase_near_the_wrong_article_is_never_sent(help_center):
 
 
 class _Candidate:
-    def __init__(self, title, passage, *, similarity, fts_rank=1, fused=0.03, example_similarity=0.0):
-        self.article_id, self.title, self.url, self.locale, self.visibility = 1, title, None, "en", "public"
+    def __init__(self, title, passage, *, similarity, fts_rank=1, fused=0.03, example_similarity=0.0, locale="en"):
+        self.article_id, self.title, self.url, self.locale, self.visibility = 1, title, None, locale, "public"
         self.passage, self.fts_rank, self.similarity = passage, fts_rank, similarity
         self.example_similarity, self.fused = example_similarity, fused
 
@@ -146,6 +146,27 @@ def test_a_question_whose_article_leads_clearly_in_meaning_is_grounded():
     assert not grounded(question, 0.43, 0.21, fts_rank=None)  # not found by its words at all
     statement = "I don't want the monthly plan anymore and I stopped it today, access gone straight away."
     assert not grounded(statement, 0.43, 0.21)
+
+
+def test_outside_the_models_languages_the_words_lead_where_meaning_cannot():
+    """The two French articles sit close in meaning whatever is asked; the article the words
+    found, when the next closest in meaning was not found, leads by more. Not in English, where
+    the meaning tells them apart."""
+    question = "Combien de temps faut-il pour recevoir une commande ?"
+
+    def assessed(locale, *, rival_found=False):
+        candidates = [
+            _Candidate("Délais", "Les commandes sont expédiées sous deux jours.", similarity=0.32, locale=locale),
+            _Candidate(
+                "Remboursements", "Les remboursements…", similarity=0.33, locale=locale, fts_rank=rival_found or None
+            ),
+        ]
+        return assess(question, search.terms(question), candidates)
+
+    french = assessed("fr")
+    assert french.words_lead and french.lead == pytest.approx(confidence.WORDS_LEAD)
+    assert french.confidence > assessed("en").confidence
+    assert not assessed("en").words_lead and not assessed("fr", rival_found=True).words_lead
 
 
 def test_everyday_words_of_a_one_sentence_question_count_neither_way():

@@ -77,6 +77,8 @@ def candidate_summary(candidate) -> dict:
 def scores_in_words(assessment: confidence.Assessment, policy: confidence.AnswerPolicy) -> str:
     """The scores that decided, for the reasoning on the timeline."""
     words = "found by its words" if assessment.found_by_words else "not found by its words"
+    if assessment.words_lead:
+        words += f" where the next closest in meaning was not (+{confidence.WORDS_LEAD:.2f} margin)"
     drafts = f", draft at {policy.draft_at:.2f}" if policy.drafts else ", drafts off"
     return (
         f"confidence {assessment.confidence:.2f} (reply at {policy.reply_at:.2f}{drafts}); "
