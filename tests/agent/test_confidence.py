@@ -12,7 +12,7 @@ from tests.conftest import csrf_token
 from webapp.agent import confidence
 from webapp.agent.confidence import AnswerPolicy, PolicyError, assess
 from webapp.db import db
-from webapp.knowledge import retrieval, search, sources
+from webapp.knowledge import retrieval, search, sources, spelling
 from webapp.models import AgentSettings
 
 # Questions of the labelled sets that no article answers and that reach the knowledge (the
@@ -319,3 +319,14 @@ def test_a_word_that_is_not_close_or_is_spelt_right_is_not_covered():
     # a real word one letter from the text's is another word, not a typo
     assert confidence.covered_terms(["charge"], "Changing your email address: change it.", "en") == (0, 1)
     assert confidence.covered_terms(["refnd4"], "Refunds are issued.", "en") == (0, 1)
+
+
+def test_short_words_no_one_can_read_count_neither_way():
+    refunds = "Refunds are issued to the original payment method within 14 days."
+    question = "whn will i get my refund for the order i sent bak"
+    unreadable = spelling.unreadable(question)
+    assert unreadable == {"whn", "bak"}
+    assert confidence.covered_terms(["whn", "refund", "bak"], refunds, "en", unreadable) == (1, 1)
+    assert confidence.covered_terms(["whn", "refund", "bak"], refunds, "en") == (1, 3)
+    # an abbreviation in capitals says what is asked: it counts
+    assert spelling.unreadable("How do I add a VAT number?") == frozenset()

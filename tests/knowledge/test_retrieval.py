@@ -124,6 +124,13 @@ def test_everyday_words_neither_help_nor_hinder_a_match_by_words(library):
     assert all(c.fts_rank is None for c in candidates if c.title == "Pricing plans")
 
 
+def test_short_words_no_one_can_read_neither_help_nor_hinder_a_match_by_words(library):
+    organization, _ = library
+    # a third of "whn ship bak hme" would need two: "whn", "bak" and "hme" cannot be read
+    candidates = retrieval.retrieve(organization.id, "whn will it ship bak hme")
+    assert candidates[0].title == "Shipping and delivery times" and candidates[0].fts_rank == 1
+
+
 def test_an_incidental_shared_word_does_not_win_over_meaning(library):
     organization, _ = library
     # "week" appears only in the pricing article

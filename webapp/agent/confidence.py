@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from webapp.agent import signals
-from webapp.knowledge import embeddings
+from webapp.knowledge import embeddings, spelling
 from webapp.language import base_language, sentences, topical
 
 # The weights of each signal in the confidence; they add up to 1.
@@ -234,7 +234,9 @@ def _near(form: str, target: str) -> bool:
     return allowed > 0 and _edits(form, target, allowed) <= allowed
 
 
-def covered_terms(question_terms: list[str], text: str, locale: str | None) -> tuple[int, int]:
+def covered_terms(
+    question_terms: list[str], text: str, locale: str | None, unreadable: frozenset[str] = frozenset()
+) -> tuple[int, int]:
     """(how many of the question's key words the text contains, how many there are), stem for
     stem in the text's language ('shipping' meets 'ships'), or as a likely typo of one of the
     text's words ('pakage' meets 'package')."""
@@ -244,16 +246,18 @@ def covered_terms(question_terms: list[str], text: str, locale: str | None) -> t
     for term in question_terms:
         for stem in signals.stems(term, lang):
             by_stem.setdefault(stem, []).append(term)
-    covered = 0
+    covered, left_out = 0, 0
     for stem, words in by_stem.items():
         if stem in present:
             covered += 1
+        elif all(word in unreadable for word in words):
+            left_out += 1
         elif any(
             _may_be_misspelt(word) and any(_near(form, target) for form in {word, stem} for target in targets)
             for word in words
         ):
             covered += 1
-    return covered, len(by_stem)
+    return covered, len(by_stem) - left_out
 
 
 def assess(question: str, question_terms: list[str], candidates: list) -> Assessment | None:
@@ -269,7 +273,9 @@ def assess(question: str, question_terms: list[str], candidates: list) -> Assess
         # search's on-topic bar. In a longer message they may carry what it reports ("the
         # reset link never reaches me"): measured, counting them out there let a wrong answer by.
         question_terms = topical(question_terms)
-    covered, terms = covered_terms(question_terms, f"{best.title} {best.passage}", best.locale)
+    covered, terms = covered_terms(
+        question_terms, f"{best.title} {best.passage}", best.locale, spelling.unreadable(question)
+    )
     meaning = max(best.similarity, best.example_similarity)
     rival = max(others, key=lambda c: max(c.similarity, c.example_similarity), default=None)
     runner_up = max(rival.similarity, rival.example_similarity) if rival else 0.0

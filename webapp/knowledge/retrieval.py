@@ -324,9 +324,11 @@ def retrieve(
     # of the question's key words as the agent's on-topic check asks for. Everyday words ("week",
     # "actually", "sunday") count neither for nor against: "I bought a speaker on Sunday, when
     # will it actually ship?" is found by "ship", and "my parcel hasn't arrived after a week"
-    # is not found by the one article that says "week".
+    # is not found by the one article that says "week". Nor do short words no one can read
+    # ("whn will i get my refund for the order i sent bak").
     words = search.terms(question)
-    subject = topical(words)
+    unreadable = spelling.unreadable(question)
+    subject = [word for word in topical(words) if word not in unreadable] or topical(words)
     found = [hit for hit in hits if _covered(subject, f"{hit.title} {hit.passage}", hit.locale) >= _needed(subject)]
     fts_rank = {hit.article_id: rank for rank, hit in enumerate(found, start=1)}
     index = index_of(organization_id, version)

@@ -150,6 +150,18 @@ def one_edit_away(word: str) -> set[str]:
     return (deleted | swapped | replaced | inserted) - {word}
 
 
+def unreadable(text: str) -> frozenset[str]:
+    """The words of a text, in lower case, too short to be put right and that the embedding
+    model does not know either ("whn", "bak", "pls"): what they stand for cannot be told, so a
+    check of how many of a question's words an article shares counts them neither for nor
+    against. Not one written in capitals: "VAT" is an abbreviation, and says what is asked."""
+    return frozenset(
+        word.lower()
+        for word in WORD.findall(text)
+        if len(word) < MIN_LENGTH and not word.isupper() and not embeddings.known_word(word.lower())
+    )
+
+
 def near_words(word: str, vocab: Vocabulary) -> set[str]:
     """The knowledge's words one edit away from ``word`` (a lower-case word)."""
     return {c for key in _deletes(word) | {word} for c in vocab.by_delete.get(key, ()) if _one_edit(word, c)}
