@@ -12,3 +12,8 @@ def test_a_chatty_french_question_keeps_only_what_it_asks_about():
 
 def test_nothing_left_keeps_every_word():
     assert topical(["demain", "soir"]) == ["demain", "soir"]
+
+
+def test_having_bought_something_is_the_story_not_the_subject():
+    assert topical(terms("Can I return the lamp I bought last week?")) == ["return", "lamp"]
+    assert topical(terms("J'ai acheté une lampe, puis-je la retourner ?")) == ["lampe", "retourner"]

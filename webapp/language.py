@@ -75,7 +75,7 @@ EVERYDAY = {
         gets got getting give gives given gave take takes took taken make made makes come came comes goes going
         went gone see seen look looks find found knew known think need needs wanted like would could should
         work works worked working happen happens happened happening use used using uses keep keeps kept told
-        try tried trying seem seems mean means put puts let lets said says
+        try tried trying seem seems mean means put puts let lets said says bought buy buying purchased
         """.split()
     ),
     "fr": frozenset(
@@ -84,7 +84,7 @@ EVERYDAY = {
         matin soir soirée nuit lundi mardi mercredi jeudi vendredi samedi dimanche peu près environ
         déjà encore toujours jamais bientôt vite rapidement maintenant plutôt aussi seulement vraiment
         quelque chose rien tout tous toute toutes beaucoup plusieurs autre autres même possible option moyen
-        faire fait peux peut pouvez peuvent voir trouver savoir mettre prendre venir aller marche marcher
+        faire fait peux peut pouvez peuvent voir trouver savoir mettre prendre venir aller marche marcher acheté
         """.split()
     ),
     "de": frozenset(
@@ -92,7 +92,7 @@ EVERYDAY = {
         heute gestern morgen woche wochen monat monate jahr jahre tag tage stunde stunden minute minuten zeit mal
         schon noch immer nie bald schnell jetzt wieder eigentlich wirklich auch etwas nichts alles viel viele
         andere anderen gleich möglich option machen gemacht sehen finden wissen gehen kommen nehmen bekommen
-        funktioniert funktionieren
+        funktioniert funktionieren gekauft
         """.split()
     ),
     "es": frozenset(
@@ -100,7 +100,7 @@ EVERYDAY = {
         hoy ayer mañana semana semanas mes meses año años día días hora horas minuto minutos tiempo vez veces
         ya todavía siempre nunca pronto rápido rápidamente ahora también solo realmente algo nada todo todos
         mucho muchos otro otra otros mismo posible opción hacer hecho ver encontrar saber poner tomar venir ir
-        funciona funcionar
+        funciona funcionar compré comprado
         """.split()
     ),
 }
