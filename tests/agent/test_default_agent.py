@@ -256,6 +256,12 @@ def test_a_message_asking_two_things_gets_both_answers_when_each_is_sure(org):
             "I want to send back a jacket I never wore. How do I do that, and how long until I see my money again?",
             ["I want to send back a jacket I never wore. How do I do that", "how long until I see my money again?"],
         ),
+        # after a comma, "and" before a subject of its own starts the next request
+        (
+            "I'd like to move my account to a new email, and my card has expired so how do I add another?",
+            ["I'd like to move my account to a new email", "my card has expired so how do I add another?"],
+        ),
+        ("How do I change my email, and my password?", ["How do I change my email, and my password?"]),
     ],
 )
 def test_the_questions_of_a_message(message, parts):

@@ -57,7 +57,11 @@ NEXT_QUESTION = re.compile(
     r"\s*[,;]?\s*\b(?:and also|also|plus|and|et aussi|aussi|et|und auch|auch|und|y también|también|y)\b\s+"
     r"(?=(?:how|what|when|where|which|who|why|can|could|do|does|did|is|are|will|would|should|may|i|"
     r"comment|quand|où|quel|quelle|combien|est-ce|puis-je|je|wie|was|wann|wo|welche|warum|kann|ich|"
-    r"cómo|qué|cuándo|dónde|cuál|puedo)\b)",
+    r"cómo|qué|cuándo|dónde|cuál|puedo)\b)|"
+    # after a comma, "and" before a subject of its own: "…the email on my account, and my card
+    # has expired so how do I put a new one in?"
+    r"\s*,\s*(?:and|et|und|y)\s+(?=(?:my|our|the|mon|ma|mes|notre|mein|meine|unser|unsere|mi|mis|nuestro|nuestra)"
+    r"\s+\w+\s+\w+)",
     re.I,
 )
 FRUSTRATION = re.compile(
