@@ -171,6 +171,11 @@ def suggestion(word: str, vocab: Vocabulary) -> str | None:
     """The knowledge's word for a misspelt one, or None to leave it as written."""
     if len(word) < MIN_LENGTH or word in vocab.counts or embeddings.known_word(word):
         return None
+    # Another form of a word the model knows whole is spelt as meant too: "taxes" is not
+    # "takes", though the model cuts "taxes" into pieces.
+    stem = stemmer("english").stemWord(word)
+    if stem != word and len(stem) >= MIN_LENGTH - 1 and embeddings.known_word(stem):
+        return None
     candidates = near_words(word, vocab)
     if not candidates or _inflection_of(word, candidates, vocab):
         return None
