@@ -50,6 +50,9 @@ VOCABULARY = spelling.build(
         ("Ma commande arrive quand ?", "fr", "Ma commande livraison ?"),
         ("Quand vais-je avoir mon argent ?", "fr", "Quand vais-je remboursement ?"),
         ("Quand est-ce que vous me rendez l'argent ?", "fr", "Quand est-ce que vous remboursement ?"),
+        ("Is there something quicker?", "en", "Is there express?"),
+        ("How long does the regular delivery take?", "en", "How long does the standard delivery take?"),
+        ("Where can I get copies of my orders?", "en", "Where can I get invoices?"),
     ],
 )
 def test_an_everyday_phrasing_becomes_the_knowledges_word(said, lang, meant):

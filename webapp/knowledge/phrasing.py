@@ -54,15 +54,22 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
             "delivery",
         ),
         (
-            r"(?:quick|fast)(?:er|est)(?= (?:option|delivery|shipping|service|way to (?:get|receive)))|speedier|"
+            r"(?:quick|fast)(?:er|est)(?= (?:option|delivery|shipping|service|way to (?:get|receive)|than))|speedier|"
+            r"(?:something|anything) (?:quicker|faster)|"
             r"next[- ]day|overnight|(?:get|have|receive) (?:it|them|my order|my parcel|the parcel) (?:by )?tomorrow",
             "express",
+        ),
+        (
+            r"(?:regular|normal|usual|basic|cheapest|cheap|free|slow(?:er|est)?) "
+            r"(?:option|delivery|shipping|service|post(?:age)?)",
+            "standard delivery",
         ),
         (r"courier(?:'s|s)?|postman|delivery (?:company|firm|service)|postal service", "carrier"),
         (r"package|packet|shipment", "parcel"),
         (r"on (?:its|their|the) way", "shipped"),
         (
-            r"follow (?:where|my|the|it)|trace|whereabouts|"
+            r"follow (?:where|my|the|it)|trace|whereabouts|keep (?:an )?eyes? on|keep track of|"
+            r"check on (?:my|the) (?:parcel|package|order|delivery)|"
             r"where (?:my|the) (?:parcel|package|order|box|stuff|delivery) is|"
             r"where (?:is|'s) my (?:parcel|package|order|box|stuff|delivery)",
             "track",
@@ -104,8 +111,16 @@ _ENTRIES: dict[str, list[tuple[str, str]]] = {
         (r"stop (?:being )?(?:charged|billed) (?:every|each|per) (?:month|year)", "cancel subscription"),
         (r"(?:swap|switch|replace|change)(?:s|ed|ing)? (?:the |my |our )?(?:payment |bank )?card", "update card"),
         (r"visa|mastercard|amex|debit card|credit card|bank card", "card"),
-        (r"bills?|receipts?|proofs? of purchase", "invoices"),
-        (r"accountant|bookkeep\w*|tax return", "accounting"),
+        (
+            r"bills?|receipts?|proofs? of purchase|"
+            r"cop(?:y|ies) of (?:my |the |all (?:my |the )?)?"
+            r"(?:orders?|purchases?|payments?|everything I (?:bought|ordered|paid))",
+            "invoices",
+        ),
+        (
+            r"accountant|bookkeep\w*|tax return|(?:for |of )?(?:my )?(?:taxes|tax purposes|expense reports?|expenses)",
+            "accounting",
+        ),
         # orders, stock, prices and discounts
         (r"call off (?:my|the) order|(?:don'?t|do not) want (?:my|the) order any ?more", "cancel order"),
         (r"sold out|back in stock|restock(?:ed|ing)?", "stock"),
