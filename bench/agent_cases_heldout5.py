@@ -37,7 +37,12 @@ set's totals, and run only for its totals, its messages unread:
 - on the agent when it was written (5bb101e): 71 of 84 decisions right (84.5%), none wrong;
   paraphrases 9/19, typos 6/7, unanswerable 9/10, French 4/5, and every direct question,
   several questions, confirmation, thanks-but-not-solved, request for a person, anger, other
-  language and forbidden topic right.
+  language and forbidden topic right;
+- after seven changes made from the fourth set's misses, read once this set was run (French
+  leads by words, short unreadable words, "bought" as story, ", and my …" as a second question,
+  confirmations in so many words, "taxes" left as written, and thesaurus entries), which took
+  the fourth set from 64 to 75 of 84 (136c42c): still 71 of 84 (84.5%), none wrong, by kind
+  the same. The fixes made from one set's misses did not carry over to this one.
 """
 
 _RAW = [
