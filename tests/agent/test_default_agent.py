@@ -262,6 +262,11 @@ def test_a_message_asking_two_things_gets_both_answers_when_each_is_sure(org):
             ["I'd like to move my account to a new email", "my card has expired so how do I add another?"],
         ),
         ("How do I change my email, and my password?", ["How do I change my email, and my password?"]),
+        # a dash sets the next one apart
+        (
+            "I need to update the email on my account — and while I'm at it, how do I set a new password?",
+            ["I need to update the email on my account", "and while I'm at it, how do I set a new password?"],
+        ),
     ],
 )
 def test_the_questions_of_a_message(message, parts):

@@ -50,10 +50,10 @@ HUMAN_REQUEST = re.compile(
 ALTERNATIVE = re.compile(
     r"\b(instead of|rather than|other than|au lieu de|plutôt que|en (vez|lugar) de|(an)?statt)\b[^.?!,;]*", re.I
 )
-# Where a message asking several things moves to the next: the end of a sentence, or "and",
+# Where a message asking several things moves to the next: the end of a sentence, a dash, or "and",
 # "also", "plus" starting a new question ("how do I update my card, and where is my invoice?").
 NEXT_QUESTION = re.compile(
-    r"(?<=[?.!])\s+|"
+    r"(?<=[?.!])\s+|\s+[—–]\s+|"
     r"\s*[,;]?\s*\b(?:and also|also|plus|and|et aussi|aussi|et|und auch|auch|und|y también|también|y)\b\s+"
     r"(?=(?:how|what|when|where|which|who|why|can|could|do|does|did|is|are|will|would|should|may|i|"
     r"comment|quand|où|quel|quelle|combien|est-ce|puis-je|je|wie|was|wann|wo|welche|warum|kann|ich|"
