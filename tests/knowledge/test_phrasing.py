@@ -157,3 +157,29 @@ def test_everyday_words_in_other_senses_are_kept(text):
         ["Orders ship in two days; express takes one. Manufacturing defects are covered. Forgot password?"]
     )
     assert phrasing.rephrase(text, vocabulary, "en") == (text, {})
+
+
+def test_every_phrasing_matches_the_sentence_it_is_written_for():
+    """An entry that carries an example sentence (a trailing comment) matches it, compiled as the
+    thesaurus compiles it, so a pattern edited later cannot silently stop meaning what it says."""
+    import ast
+    import inspect
+    import re
+
+    source = inspect.getsource(phrasing)
+    lines = source.splitlines()
+    table = next(
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "_ENTRIES"
+    )
+    checked = 0
+    for language, entries in zip(table.keys, table.values, strict=True):
+        for entry in entries.elts:
+            comment = lines[entry.end_lineno - 1].partition("#")[2]
+            pattern, word = ast.literal_eval(entry)
+            compiled = re.compile(rf"(?<![\w'])(?:{pattern})(?![\w'])", re.IGNORECASE)
+            for example in re.findall(r'"([^"]+)"', comment):
+                assert compiled.search(example), (language.value, pattern, example)
+                checked += 1
+    assert checked >= 100
