@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, insert, select, text
 from webapp.db import db
 from webapp.knowledge import embeddings, passages, phrasing, search, spelling
 from webapp.knowledge.per_version import PerVersion
-from webapp.language import snowball_algorithm, stemmer, topical
+from webapp.language import snowball_algorithm, stemmer
 from webapp.models import ArticleExample, KnowledgeArticle, KnowledgePassage, utcnow
 
 log = logging.getLogger(__name__)
@@ -317,8 +317,14 @@ def retrieve(
     version when the caller has read it already."""
     if not question.strip():
         return []
+    unreadable = spelling.unreadable(question)
     hits = search.search(
-        organization_id, question, locale=locale, limit=SEARCH_DEPTH, include_internal=include_internal
+        organization_id,
+        question,
+        locale=locale,
+        limit=SEARCH_DEPTH,
+        include_internal=include_internal,
+        unreadable=unreadable,
     )
     # The full-text search matches any one word; a hit counts here only when it shares as many
     # of the question's key words as the agent's on-topic check asks for. Everyday words ("week",
@@ -327,8 +333,7 @@ def retrieve(
     # is not found by the one article that says "week". Nor do short words no one can read
     # ("whn will i get my refund for the order i sent bak").
     words = search.terms(question)
-    unreadable = spelling.unreadable(question)
-    subject = [word for word in topical(words) if word not in unreadable] or topical(words)
+    subject = search.subject_of(words, unreadable)
     found = [hit for hit in hits if _covered(subject, f"{hit.title} {hit.passage}", hit.locale) >= _needed(subject)]
     fts_rank = {hit.article_id: rank for rank, hit in enumerate(found, start=1)}
     index = index_of(organization_id, version)

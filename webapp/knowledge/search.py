@@ -77,17 +77,32 @@ def languages(organization_id: int) -> set[str]:
 
 
 def search(
-    organization_id: int, query: str, *, locale: str | None = None, limit: int = 5, include_internal: bool = True
+    organization_id: int,
+    query: str,
+    *,
+    locale: str | None = None,
+    limit: int = 5,
+    include_internal: bool = True,
+    unreadable: frozenset[str] = frozenset(),
 ) -> list[Hit]:
+    """``unreadable``: words of the query that stand for nothing anyone can tell ("whn", "bak"),
+    which count neither for nor against an article, as everyday words do."""
     words = terms(query)
     if not words:
         return []
     params = {"organization_id": organization_id, "include_internal": include_internal, "limit": limit}
+    subject = subject_of(words, unreadable)
     if db.session.get_bind().dialect.name == "postgresql":
-        rows = _search_postgres(words, postgres_config(locale), params)
+        rows = _search_postgres(words, subject, postgres_config(locale), params)
     else:
-        rows = _search_sqlite(words, params)
+        rows = _search_sqlite(subject, params)
     return [Hit(*row) for row in rows]
+
+
+def subject_of(words: list[str], unreadable: frozenset[str] = frozenset()) -> list[str]:
+    """The words that say what a question is about: neither everyday nor unreadable, or the
+    everyday ones when nothing else is left."""
+    return [word for word in topical(words) if word not in unreadable] or topical(words)
 
 
 # SQLite ranks this many times the hits asked for from the full-text index alone, then keeps
@@ -102,12 +117,12 @@ _RANKED_SQLITE = text(
 )
 
 
-def _search_sqlite(words: list[str], params: dict):
+def _search_sqlite(subject: list[str], params: dict):
     """The best hits of the FTS5 index, ranked there, checked against the rules of what the
     question may use, and only then given their passage. Ranking every match joined to its
     article, snippet and all, cost several times more: a common word matches thousands of
     articles in a large Help Center, and a snippet reads its article's whole body."""
-    match = " OR ".join('"' + word.replace('"', '""') + '"' for word in topical(words))
+    match = " OR ".join('"' + word.replace('"', '""') + '"' for word in subject)
     limit = params["limit"]
     depth = limit * SQLITE_DEPTH_FACTOR
     while True:
@@ -154,7 +169,7 @@ def visible_articles(organization_id: int, article_ids: set[int], include_intern
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def _search_postgres(words: list[str], config: str, params: dict):
+def _search_postgres(words: list[str], subject: list[str], config: str, params: dict):
     """Articles with every word first; when they are fewer than asked for, articles with at
     least a third of the words (any word for a short question, two of them for a longer one:
     the bar the agent's on-topic check sets). Both sets come from the GIN index and stay
@@ -163,11 +178,11 @@ def _search_postgres(words: list[str], config: str, params: dict):
     rows = _ranked_postgres(" & ".join(quoted), config, params)
     if len(rows) < params["limit"] and len(quoted) > 1:
         # everyday words ("sunday", "actually") count neither for nor against, as in the agent's check
-        subject = [f"'{word}'" for word in topical(words)][:MAX_PAIR_TERMS]
-        if required_terms(len(subject)) == 1:
-            wider = " | ".join(subject)
+        quoted = [f"'{word}'" for word in subject][:MAX_PAIR_TERMS]
+        if required_terms(len(quoted)) == 1:
+            wider = " | ".join(quoted)
         else:
-            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(subject) for b in subject[i + 1 :])
+            wider = " | ".join(f"({a} & {b})" for i, a in enumerate(quoted) for b in quoted[i + 1 :])
         seen = {row[0] for row in rows}
         rows += [row for row in _ranked_postgres(wider, config, params) if row[0] not in seen]
     return rows[: params["limit"]]
