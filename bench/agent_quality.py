@@ -6,7 +6,7 @@
 For each set of messages (``bench.agent_cases``: the labelled set the agent was built on and a
 few unseen messages; ``bench.agent_cases_fresh``: messages written without looking at the
 agent's scoring; ``bench.agent_cases_heldout`` and ``bench.agent_cases_heldout2`` to
-``heldout5``: messages written later by someone who never saw the agent;
+``heldout6``: messages written later by someone who never saw the agent;
 ``bench.agent_cases_near``: questions near a topic of the Help Center that it does not answer)
 it prints: decisions right, article accuracy
 (answerable questions answered from the right article), wrong answers sent, wrong resolves,
@@ -55,6 +55,8 @@ from bench.agent_cases_heldout4 import CASES as HELDOUT4_CASES
 from bench.agent_cases_heldout4 import KIND_OF as HELDOUT4_KINDS
 from bench.agent_cases_heldout5 import CASES as HELDOUT5_CASES
 from bench.agent_cases_heldout5 import KIND_OF as HELDOUT5_KINDS
+from bench.agent_cases_heldout6 import CASES as HELDOUT6_CASES
+from bench.agent_cases_heldout6 import KIND_OF as HELDOUT6_KINDS
 from bench.agent_cases_near import KIND_OF as NEAR_KINDS
 from bench.agent_cases_near import KIND_OF_2 as NEAR2_KINDS
 from bench.agent_cases_near import KIND_OF_3 as NEAR3_KINDS
@@ -70,6 +72,7 @@ SETS = {
     "heldout3": HELDOUT3_CASES,
     "heldout4": HELDOUT4_CASES,
     "heldout5": HELDOUT5_CASES,
+    "heldout6": HELDOUT6_CASES,
     "near": NEAR_CASES,
     "near2": NEAR_CASES_2,
     "near3": NEAR_CASES_3,
@@ -82,6 +85,7 @@ KINDS = {
     "heldout3": HELDOUT3_KINDS,
     "heldout4": HELDOUT4_KINDS,
     "heldout5": HELDOUT5_KINDS,
+    "heldout6": HELDOUT6_KINDS,
     "near": NEAR_KINDS,
     "near2": NEAR2_KINDS,
     "near3": NEAR3_KINDS,

@@ -31,6 +31,7 @@ def no_configured_llm(monkeypatch):
         ("heldout3", 80),
         ("heldout4", 80),
         ("heldout5", 80),
+        ("heldout6", 80),
         ("near", 30),
         ("near2", 30),
         ("near3", 30),
