@@ -151,7 +151,7 @@ class Assessment:
     @property
     def lead(self) -> float:
         """The margin over the next article that counts: in meaning, plus the words' lead."""
-        return self.similarity_margin + WORDS_LEAD * self.words_lead
+        return _lead(self.similarity_margin, self.words_lead)
 
     @property
     def grounded(self) -> bool:
@@ -180,6 +180,10 @@ class Assessment:
             "found_by_words": self.found_by_words,
             "words_lead": self.words_lead,
         }
+
+
+def _lead(similarity_margin: float, words_lead: bool) -> float:
+    return similarity_margin + WORDS_LEAD * words_lead
 
 
 def _scale(value: float, low: float, high: float) -> float:
@@ -291,7 +295,7 @@ def assess(question: str, question_terms: list[str], candidates: list) -> Assess
     confidence = (
         WEIGHTS["coverage"] * (covered / terms if terms else 0.0)
         + WEIGHTS["similarity"] * _scale(meaning, SIMILARITY_FLOOR, SIMILARITY_CEILING)
-        + WEIGHTS["margin"] * min(1.0, (similarity_margin + WORDS_LEAD * words_lead) / CLEAR_MARGIN)
+        + WEIGHTS["margin"] * min(1.0, _lead(similarity_margin, words_lead) / CLEAR_MARGIN)
         + WEIGHTS["found_by_words"] * (best.fts_rank is not None)
     )
     if not asks:

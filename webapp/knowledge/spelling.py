@@ -24,6 +24,7 @@ import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -150,6 +151,7 @@ def one_edit_away(word: str) -> set[str]:
     return (deleted | swapped | replaced | inserted) - {word}
 
 
+@lru_cache(maxsize=1024)  # asked of the same question by the search and by the confidence
 def unreadable(text: str) -> frozenset[str]:
     """The words of a text, in lower case, too short to be put right and that the embedding
     model does not know either ("whn", "bak", "pls"): what they stand for cannot be told, so a
