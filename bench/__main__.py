@@ -65,7 +65,9 @@ def main() -> None:
     started = time.monotonic()
     print(f"Machine: {machine()}", flush=True)
     section("Webhook ingest")
-    ingest.print_report(ingest.run(seconds=5 if args.quick else 15, database_url=args.database_url))
+    ingest.print_report(
+        ingest.run(seconds=3 if args.quick else 10, rounds=1 if args.quick else 3, database_url=args.database_url)
+    )
     section("End to end, Front API budget, plan limit, memory")
     e2e.print_report(
         e2e.run(
