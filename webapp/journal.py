@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
@@ -89,9 +89,10 @@ def record_delivery(
             "kind": while_current.kind,
             "ciphertext": while_current.ciphertext,
         }
-    statement = _journal_insert(db.engine.dialect.name, while_current is not None)
-    with db.engine.begin() as connection:
-        entry_id = connection.execute(statement, values).scalar()
+    engine = db.engine
+    insert = _driver_insert(engine.dialect, while_current is not None)
+    with engine.begin() as connection:
+        entry_id = connection.exec_driver_sql(insert.sql, insert.parameters(values)).scalar()
     return entry_id, entry_id is not None
 
 
@@ -108,11 +109,45 @@ _COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled once for a dialect, run as the driver's own SQL
+    (``Connection.exec_driver_sql``): the connection's events, error handling and COMMIT stay
+    SQLAlchemy's, while the statement's cache key and the lookup of its parameters' processing,
+    a fifth of the journal's cost per delivery, are not paid again for every webhook."""
+
+    sql: str
+    names: tuple[str, ...] | None  # the parameters' order, for a driver that takes them by position
+    processors: dict[str, Callable]  # what SQLAlchemy does to a value before the driver gets it
+
+    @classmethod
+    def compile(cls, statement, dialect) -> _DriverStatement:
+        compiled = statement.compile(dialect=dialect)
+        processors = {}
+        for name, parameter in compiled.binds.items():
+            process = parameter.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors[name] = process
+        names = tuple(compiled.positiontup) if compiled.positional else None
+        return cls(compiled.string, names, processors)
+
+    def parameters(self, values: dict):
+        processed = {name: process(values[name]) for name, process in self.processors.items() if name in values}
+        processed = values | processed
+        return tuple(processed[name] for name in self.names) if self.names is not None else processed
+
+
+@lru_cache(maxsize=16)
+def _driver_insert(dialect, while_current: bool) -> _DriverStatement:
+    return _DriverStatement.compile(_journal_insert(dialect.name, while_current), dialect)
+
+
 @cache
 def _journal_insert(dialect: str, while_current: bool):
     """The journal's INSERT in the dialect that knows ON CONFLICT, built once per dialect and
-    kind: composing it cost more than running it. ``while_current`` selects the row's values
-    from the integration, so that nothing is written unless the integration still matches."""
+    kind. ``while_current`` selects
+    the row's values from the integration, so that nothing is written unless the integration
+    still matches."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

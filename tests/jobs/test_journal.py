@@ -39,6 +39,22 @@ def _status(entry_id):
     return db.session.get(JournalEntry, entry_id)
 
 
+def test_a_journalled_row_reads_back_exactly_as_it_was_delivered(world):
+    """The journal's INSERT runs as the driver's own SQL with values SQLAlchemy would have
+    processed: text that looks like either driver's placeholders stays text, and the status
+    and times read back through the ORM as written."""
+    body = '{"text": "Crème brûlée, 100% sûr? %s %(payload)s :external_id — \\u00e9"}'
+    before = utcnow()
+    entry, created = _deliver(world.organization(), external_id="evt_ü?%s", body=body)
+    after = utcnow()
+    assert created
+
+    row = _status(entry.id)
+    assert (row.payload, row.external_id, row.event_type) == (body, "evt_ü?%s", "inbound")
+    assert row.status is JournalStatus.PENDING and row.attempts == 0
+    assert before <= row.received_at == row.updated_at <= after
+
+
 def test_a_delivery_is_journalled_and_processed_once_by_a_worker(world, handled):
     organization = world.organization()
     entry, created = _deliver(organization)
