@@ -181,9 +181,10 @@ def job_id_for(entry_id: int) -> str:
 
 # A webhook request hands its journal row to the workers with one RPUSH of the row's id:
 # building and saving an RQ job (a hash of a dozen fields, compressed, in a transaction) cost
-# a fifth of the request. A worker turns announced ids into jobs each time it looks for work
-# (``webapp.queue.ListeningQueue``); an id Redis lost (an outage, a worker killed between the
-# two steps) leaves its row pending for the sweeper, as a lost job always did.
+# a fifth of the request. The RPUSH does not wait for its reply (``webapp.one_way``). A worker
+# turns announced ids into jobs each time it looks for work (``webapp.queue.ListeningQueue``);
+# an id Redis lost (an outage, a worker killed between the two steps) leaves its row pending
+# for the sweeper, as a lost job always did.
 ANNOUNCED = "switchboard:journal:announced"
 DISPATCH_BATCH = 500
 
@@ -191,10 +192,10 @@ DISPATCH_BATCH = 500
 def announce(entry_id: int) -> bool:
     """Hand a journalled row to the workers. False when Redis is unreachable: the sweeper
     queues it later."""
-    from webapp import redis_server
+    from webapp import one_way, redis_server
 
     try:
-        redis_server.connection().rpush(ANNOUNCED, entry_id)
+        one_way.to(redis_server.connection()).send("RPUSH", ANNOUNCED, entry_id)
     except RedisError as exc:
         log.warning("journal row %s stays pending, Redis refused it: %s", entry_id, exc)
         return False
