@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
@@ -132,8 +132,9 @@ class _DriverStatement:
         return cls(compiled.string, names, processors)
 
     def parameters(self, values: dict):
-        processed = {name: process(values[name]) for name, process in self.processors.items() if name in values}
-        processed = values | processed
+        processed = {
+            name: process(value) if (process := self.processors.get(name)) else value for name, value in values.items()
+        }
         return tuple(processed[name] for name in self.names) if self.names is not None else processed
 
 
@@ -142,12 +143,10 @@ def _driver_insert(dialect, while_current: bool) -> _DriverStatement:
     return _DriverStatement.compile(_journal_insert(dialect.name, while_current), dialect)
 
 
-@cache
 def _journal_insert(dialect: str, while_current: bool):
-    """The journal's INSERT in the dialect that knows ON CONFLICT, built once per dialect and
-    kind. ``while_current`` selects
-    the row's values from the integration, so that nothing is written unless the integration
-    still matches."""
+    """The journal's INSERT in the dialect that knows ON CONFLICT (compiled once per dialect
+    and kind by ``_driver_insert``). ``while_current`` selects the row's values from the
+    integration, so that nothing is written unless the integration still matches."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
