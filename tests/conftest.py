@@ -318,6 +318,27 @@ def run_worker(*, allow_failures: bool = False) -> list:
     return failed
 
 
+def worker_process(app):
+    """A daemon process, not yet started, that drains every queue as `run_worker` does, on
+    ``app``'s database, Redis and settings.
+
+    The process is a fresh interpreter: a child forked from a test process that runs threads (a
+    live server, a browser driver, a fake remote API) inherits their locks as they stood at the
+    fork and may block on one forever. A patch made in this process is not seen there.
+    """
+    import multiprocessing
+
+    settings = {key: value for key, value in app.config.items() if key.isupper()}
+    return multiprocessing.get_context("spawn").Process(
+        target=_worker_in_a_fresh_interpreter, args=(settings, app.instance_path), daemon=True
+    )
+
+
+def _worker_in_a_fresh_interpreter(settings: dict, instance_path: str) -> None:
+    with create_app(settings, instance_path=instance_path).app_context():
+        run_worker()
+
+
 def free_port() -> int:
     """A loopback port nothing listens on right now, for a server a test starts."""
     with socket.socket() as probe:

@@ -1,12 +1,10 @@
 """An admin adds a Front Help Center, watches the sync progress and finds the articles."""
 
-import multiprocessing
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
-from tests.conftest import run_worker
+from tests.conftest import worker_process
 from tests.fakes.front import FrontServer
 
 pytestmark = pytest.mark.browser
@@ -39,10 +37,7 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
 
         # A worker picks the sync up; Front answers slowly enough to watch it.
         fake_front.latency = 0.15
-        # A daemon, and killed below if it outlives the wait: a child forked from this threaded
-        # process (the browser driver, the live server) can deadlock at exit on a lock copied
-        # mid-use, and a non-daemon child would then hold the whole test session open.
-        worker = multiprocessing.get_context("fork").Process(target=_work, args=(app,), daemon=True)
+        worker = worker_process(app)
         worker.start()
         seen = set()
         status = page.locator('[data-field="status"]').first
@@ -61,6 +56,7 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
         if worker.is_alive():
             worker.kill()
             worker.join()
+        assert worker.exitcode == 0, f"the worker ended with {worker.exitcode}"
         assert len(seen) >= 2, f"the progress bar never moved: {seen}"
         expect(status).to_have_text("Ok")
         expect(page.locator('[data-field="articles"]').first).to_have_text("12")
@@ -68,8 +64,3 @@ def test_add_a_source_watch_the_progress_bar_move_and_see_the_articles(app, page
         page.get_by_role("link", name="Knowledge", exact=True).click()
         expect(page.get_by_text("Article number 11")).to_be_visible()
         assert page.console.errors == []
-
-
-def _work(app):
-    with app.app_context():
-        run_worker()
