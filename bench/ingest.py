@@ -554,9 +554,9 @@ def run(
         raise ValueError(f"seconds must be more than 0 and at most {MAX_PHASE_SECONDS} (signatures expire)")
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    from webapp.config import parse_int
+    from webapp.config import default_web_concurrency, parse_int
 
-    workers = web_concurrency or parse_int(os.environ.get("WEB_CONCURRENCY"), 2)
+    workers = web_concurrency or parse_int(os.environ.get("WEB_CONCURRENCY"), default_web_concurrency())
     embedded = server = load = installation = None
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as workdir:
         instance = Path(workdir) / "instance"

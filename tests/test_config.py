@@ -158,3 +158,13 @@ def test_an_unsafe_or_unknown_sqlite_synchronous_level_is_refused_with_its_name(
     monkeypatch.setenv("SQLITE_SYNCHRONOUS", value)
     with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA"):
         config.from_environment(tmp_path)
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 2), (2, 4), (3, 6), (64, 8)])
+def test_web_workers_default_to_two_per_cpu_between_two_and_eight(tmp_path, monkeypatch, cpus, workers):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setattr(config.os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    assert config.from_environment(tmp_path)["WEB_CONCURRENCY"] == workers
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert config.from_environment(tmp_path)["WEB_CONCURRENCY"] == 3

@@ -28,6 +28,18 @@ def parse_int(value: str | None, default: int) -> int:
     return int(value)
 
 
+def default_web_concurrency() -> int:
+    """Web worker processes when ``WEB_CONCURRENCY`` is unset: two per CPU this process may run
+    on, between 2 and 8. A sync worker waits on the database's flush for every webhook it
+    journals, and a second worker per CPU uses that wait; each worker holds its own copy of the
+    app (about 95 MiB)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(8, max(2, 2 * cpus))
+
+
 def parse_list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -218,7 +230,7 @@ def from_environment(instance_path: Path) -> dict:
         "TRUSTED_PROXY_HOPS": max(0, parse_int(os.environ.get("TRUSTED_PROXY_HOPS"), 0)),
         "HOST": os.environ.get("HOST", "127.0.0.1"),
         "PORT": parse_port(os.environ.get("PORT"), 5000),
-        "WEB_CONCURRENCY": parse_int(os.environ.get("WEB_CONCURRENCY"), 2),
+        "WEB_CONCURRENCY": parse_int(os.environ.get("WEB_CONCURRENCY"), default_web_concurrency()),
         "WORKERS": parse_int(os.environ.get("WORKERS"), 1),
         # Live Messaging relays `switchboard serve` starts (0: none, e.g. when they run elsewhere),
         # the event streams each holds at most, and how long a killed relay's streams outlive it.
