@@ -23,6 +23,8 @@ from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 
 from webapp.config import SQLITE_SYNCHRONOUS_LEVELS
 
+log = logging.getLogger(__name__)
+
 # Stable constraint names, so Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,6 +51,7 @@ def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
         event.listen(engine, "handle_error", _without_row_values)
         event.listen(engine, "checkout", functools.partial(_ping_when_idle, engine.dialect))
         event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "engine_disposed", held_connections.close_all_of)
     _engines.add(engine)
     return engine
 
@@ -62,6 +65,7 @@ IDLE_PING_SECONDS = 1.0
 
 
 def _ping_when_idle(dialect, dbapi_connection, record, _proxy) -> None:
+    """The pool's checkout check; ``record`` is anything with the connection's ``info``."""
     idle_since = record.info.get("idle_since")
     if idle_since is not None and time.monotonic() - idle_since < IDLE_PING_SECONDS:
         return
@@ -89,29 +93,26 @@ class HeldConnections:
     error handling and COMMIT are SQLAlchemy's as anywhere else.
 
     A transaction takes the held connection, or one from the pool while another thread has it,
-    and leaves its own connection held when none is. A server's connection that sat idle for
-    ``IDLE_PING_SECONDS`` is pinged before use, as a pooled one is at checkout, and replaced
-    when it does not answer. One whose transaction failed is given up, whatever the failure.
+    and leaves its own connection held when none is. A held connection goes through the pool's
+    own check (``_ping_when_idle``) before use, as if it had just been checked out, and is
+    replaced when the server no longer answers. One whose transaction failed is handed back.
     Moving to another engine gives up the first engine's connection, and ``Engine.dispose()``
-    closes the engine's. A forked child never touches its parent's: it is kept by process id
-    and left alone, not closed (that would end the parent's session too).
+    closes the engine's (``make_engine`` wires that). A forked child never touches its
+    parent's: it is kept by process id and left alone, not closed (that would end the parent's
+    session too).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: dict[int, tuple[Engine, Connection, float]] = {}  # pid -> engine, connection, last used
-        self._watched: weakref.WeakSet[Engine] = weakref.WeakSet()
+        self._held: dict[int, tuple[Engine, Connection]] = {}  # by process id
 
     @contextmanager
     def transaction(self, engine: Engine):
-        """``engine.begin()`` on the held connection: commits on leaving, rolls back and gives
-        the connection up on any exception."""
+        """``engine.begin()`` on the held connection: commits on leaving, rolls back and hands
+        the connection back to the pool on any exception."""
         pid = os.getpid()
         with self._lock:
             held = self._held.pop(pid, None)
-            if engine not in self._watched:
-                event.listen(engine, "engine_disposed", self._close_all_of)
-                self._watched.add(engine)
         connection = self._usable(engine, held)
         try:
             with connection.begin():
@@ -119,36 +120,37 @@ class HeldConnections:
         except BaseException:
             _close_quietly(connection)
             raise
+        if engine.dialect.name != "sqlite":
+            _note_idle_since(None, connection.connection)
         with self._lock:
             if pid not in self._held:
-                self._held[pid], connection = (engine, connection, time.monotonic()), None
+                self._held[pid], connection = (engine, connection), None
         if connection is not None:  # another thread's is held already
             _close_quietly(connection)
 
     @staticmethod
-    def _usable(engine: Engine, held) -> Connection:
+    def _usable(engine: Engine, held: tuple[Engine, Connection] | None) -> Connection:
         if held is not None:
-            held_engine, connection, last_used = held
-            if held_engine is not engine:
-                _close_quietly(connection)
-            elif engine.dialect.name == "sqlite" or time.monotonic() - last_used < IDLE_PING_SECONDS:
-                return connection
-            else:
-                try:
-                    engine.dialect.do_ping(connection.connection.dbapi_connection)
+            held_engine, connection = held
+            if held_engine is engine:
+                if engine.dialect.name == "sqlite":  # no server to lose
                     return connection
-                except engine.dialect.loaded_dbapi.Error:
-                    connection.invalidate()  # the server went away meanwhile: a new connection
-                    _close_quietly(connection)
+                try:
+                    _ping_when_idle(engine.dialect, connection.connection.dbapi_connection, connection.connection, None)
+                    return connection
+                except DisconnectionError:
+                    connection.invalidate()
+            _close_quietly(connection)
         return engine.connect()
 
-    def _close_all_of(self, engine: Engine) -> None:
+    def close_all_of(self, engine: Engine) -> None:
+        """Close this process's connection to ``engine`` now: handed back to a pool the engine
+        no longer uses, it would be closed only when collected, at any moment and from any
+        thread."""
         pid = os.getpid()
         with self._lock:
             held = self._held.pop(pid) if self._held.get(pid, (None,))[0] is engine else None
         if held is not None:
-            # Closed now: handed back to a pool the engine no longer uses, it would be closed
-            # only when collected, at any moment and from any thread.
             held[1].invalidate()
             _close_quietly(held[1])
 
@@ -157,7 +159,7 @@ def _close_quietly(connection: Connection) -> None:
     try:
         connection.close()
     except Exception:  # noqa: BLE001 - a broken connection is being given up anyway
-        logging.getLogger(__name__).debug("closing a held connection failed", exc_info=True)
+        log.debug("closing a held connection failed", exc_info=True)
 
 
 held_connections = HeldConnections()
