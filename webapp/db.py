@@ -94,12 +94,12 @@ class HeldConnections:
 
     A transaction takes the held connection, or one from the pool while another thread has it,
     and leaves its own connection held when none is. A held connection goes through the pool's
-    own check (``_ping_when_idle``) before use, as if it had just been checked out, and is
-    replaced when the server no longer answers. One whose transaction failed is handed back.
-    Moving to another engine gives up the first engine's connection, and ``Engine.dispose()``
-    closes the engine's (``make_engine`` wires that). A forked child never touches its
-    parent's: it is kept by process id and left alone, not closed (that would end the parent's
-    session too).
+    own check (``_ping_when_idle``, which pings only after an idle second) before use, as if it
+    had just been checked out, and is replaced when the database no longer answers. One whose
+    transaction failed is handed back. Moving to another engine gives up the first engine's
+    connection, and ``Engine.dispose()`` closes the engine's (``make_engine`` wires that). A
+    forked child never touches its parent's: it is kept by process id and left alone, not
+    closed (that would end the parent's session too).
     """
 
     def __init__(self) -> None:
@@ -120,8 +120,7 @@ class HeldConnections:
         except BaseException:
             _close_quietly(connection)
             raise
-        if engine.dialect.name != "sqlite":
-            _note_idle_since(None, connection.connection)
+        _note_idle_since(None, connection.connection)
         with self._lock:
             if pid not in self._held:
                 self._held[pid], connection = (engine, connection), None
@@ -133,8 +132,6 @@ class HeldConnections:
         if held is not None:
             held_engine, connection = held
             if held_engine is engine:
-                if engine.dialect.name == "sqlite":  # no server to lose
-                    return connection
                 try:
                     _ping_when_idle(engine.dialect, connection.connection.dbapi_connection, connection.connection, None)
                     return connection
@@ -149,10 +146,12 @@ class HeldConnections:
         thread."""
         pid = os.getpid()
         with self._lock:
-            held = self._held.pop(pid) if self._held.get(pid, (None,))[0] is engine else None
-        if held is not None:
-            held[1].invalidate()
-            _close_quietly(held[1])
+            held = self._held.get(pid)
+            if held is None or held[0] is not engine:
+                return
+            del self._held[pid]
+        held[1].invalidate()
+        _close_quietly(held[1])
 
 
 def _close_quietly(connection: Connection) -> None:

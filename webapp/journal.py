@@ -61,10 +61,10 @@ def record_delivery(
 ) -> tuple[int | None, bool]:
     """Journal a delivery and commit. Returns (row id, created); a redelivery returns (None, False).
 
-    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` and its commit, on a connection of its
-    own that this thread keeps between deliveries (``webapp.db.held_connections``): this runs
-    before every webhook's answer, and the ORM's session (its creation, unit of work and commit
-    bookkeeping) cost more than the statement, as a pool checkout costs a fifth of it. Nothing else of the
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` and its commit, on a connection the
+    process keeps between deliveries (``webapp.db.held_connections``): this runs before every
+    webhook's answer, and the ORM's session (its creation, unit of work and commit bookkeeping)
+    cost more than the statement, as a pool checkout costs a fifth of it. Nothing else of the
     request is committed with it: the webhook views write nothing before the journal.
 
     With ``while_current``, the row is written only while the integration still has that
