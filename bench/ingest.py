@@ -10,14 +10,20 @@ What is measured
   ``/bench/trivial``, a public view answering a small JSON body. Both endpoints go through the
   same worker, login gate, security headers and session handling, so their ratio is the cost
   of the webhook's own work: token lookup, signature check, JSON parse, journal commit, enqueue.
+- A third endpoint, ``/bench/commit`` (the commit floor), is the trivial one plus an INSERT of
+  the request's body into a one-column table and its COMMIT, through the database driver
+  alone on a connection the process keeps: the least an answer pays that waits for its
+  database, on this machine. Its ratio is the ceiling of any webhook that commits first; the
+  report says how much of it the webhook reaches.
 - Phase A, closed loop: ``--clients`` processes send back to back for ``--seconds`` to one
-  endpoint, then to the other, in ``--rounds`` rounds (3; the order alternates); requests/s
-  and the ratio of each round. The report gives the medians: this machine's speed drifts by
+  endpoint, then to the next, in ``--rounds`` rounds (3; the order reverses each round);
+  requests/s and the ratio of each round. The report gives the medians: this machine's speed drifts by
   a fifth within an hour, and a round's two phases are seconds apart.
-- Phase B, open loop: a steady ``--rate`` requests/s for ``--seconds`` to each endpoint, every
+- Phase B, open loop: a steady ``--rate`` requests/s for ``--seconds`` to the trivial endpoint
+  and the webhook, every
   send at its scheduled time. Latency counts from the scheduled time, not from the actual send,
   so a server that stalls shows up as queueing instead of hiding it (coordinated omission).
-- Both endpoints get the same requests: distinct Front inbound events of a realistic size (the
+- All endpoints get the same requests: distinct Front inbound events of a realistic size (the
   shape of ``FakeFront.event`` with the conversation and message previews Front sends), each
   with its own event id and a valid application signature, so every webhook is journalled.
 - Clients use ``http.client`` and ask for keep-alive; gunicorn's sync worker closes every
@@ -34,8 +40,9 @@ not caught up with, and the run checks that every answer was a 200 and that the 
 one row, and Redis one job, per accepted webhook. On an external Redis those jobs are removed
 at the end; the embedded server is stopped with the run, also on Ctrl+C or an error.
 
-The machine's clients, server and Redis share its cores, and anything else running skews the
-figures: the report says how many cores other processes used meanwhile. Benchmarks never pass
+The machine's clients, server, Redis and PostgreSQL share its cores, and anything else running
+skews the figures: CPU per request is given for each of them (PostgreSQL's is every process of
+the local server's), and the report says how many cores other processes used meanwhile. Benchmarks never pass
 or fail on time; the table says whether the targets were met: at least half the trivial
 endpoint's throughput, and a webhook p99 under 25 ms at a steady 200 requests/s.
 """
@@ -59,6 +66,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +83,8 @@ from bench.stack import (
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 TRIVIAL_PATH = "/bench/trivial"  # served by bench.ingest_app
+COMMIT_PATH = "/bench/commit"  # served by bench.ingest_app: the commit floor
+COMMIT_FLOOR_TABLE = "bench_commit_floor"
 APP_SECRET = "bench-front-app-secret"
 # Front's signatures carry a timestamp that is refused five minutes later; requests are signed
 # when a phase is prepared, so every phase must end well within that.
@@ -358,6 +368,14 @@ class Server(Process):
         return [child.pid for child in psutil.Process(self.process.pid).children()]
 
 
+def _postgresql_pids() -> list[int]:
+    """Every process of the local PostgreSQL server (the databases are on loopback): the
+    backends serving the workers, and the writers that flush what they commit."""
+    import psutil
+
+    return [process.pid for process in psutil.process_iter(["name"]) if process.info["name"] == "postgres"]
+
+
 def _machine_busy_seconds() -> float:
     import psutil
 
@@ -365,17 +383,18 @@ def _machine_busy_seconds() -> float:
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """The CPU seconds each process has used so far, for those still running."""
     import psutil
 
-    total = 0.0
+    used = {}
     for pid in pids:
         try:
             times = psutil.Process(pid).cpu_times()
         except psutil.NoSuchProcess:
             continue
-        total += times.user + times.system
-    return total
+        used[pid] = times.user + times.system
+    return used
 
 
 # -- set-up ----------------------------------------------------------------------------------
@@ -390,7 +409,10 @@ class Installation:
 
 
 def install(instance: Path, database_url: str | None, redis_url: str) -> Installation:
-    """A migrated database and an organization whose Front integration is connected."""
+    """A migrated database with the commit floor's table, and an organization whose Front
+    integration is connected."""
+    from sqlalchemy import Column, Integer, MetaData, Table, Text
+
     from webapp import create_app
     from webapp.db import db
     from webapp.front.integration import new_webhook_token
@@ -412,6 +434,8 @@ def install(instance: Path, database_url: str | None, redis_url: str) -> Install
         )
         db.session.add(integration)
         db.session.commit()
+        columns = (Column("id", Integer, primary_key=True), Column("payload", Text, nullable=False))
+        Table(COMMIT_FLOOR_TABLE, MetaData(), *columns).create(db.engine)
         installation = Installation(database_url, redis_url, organization.id, integration.webhook_token)
         db.session.remove()
         db.engine.dispose()
@@ -522,17 +546,21 @@ def _summarize(results: list[ClientResult], phase: Phase, cpu_ms: dict) -> dict:
 class _Measurer:
     """Runs phases and notes the CPU each part of the set-up (and everything else) used."""
 
-    def __init__(self, load: LoadGenerator, processes: dict[str, list[int]]) -> None:
+    def __init__(self, load: LoadGenerator, processes: dict[str, Callable[[], list[int]]]) -> None:
         self.load = load
-        self.processes = processes
+        self.processes = processes  # each part's processes, looked up again for every phase
 
     def __call__(self, phase: Phase) -> dict:
         self.load.prepare(phase)
-        before = {name: _cpu_seconds(pids) for name, pids in self.processes.items()}
+        before = {name: _cpu_seconds(pids()) for name, pids in self.processes.items()}
         machine_before = _machine_busy_seconds()
         results = self.load.run(phase)
         machine_busy = _machine_busy_seconds() - machine_before
-        used = {name: _cpu_seconds(pids) - before[name] for name, pids in self.processes.items()}
+        used = {}
+        for name, pids in self.processes.items():
+            # A process started during the phase (a database connection's backend) counts whole.
+            after = _cpu_seconds(pids())
+            used[name] = sum(seconds - before[name].get(pid, 0.0) for pid, seconds in after.items())
         used["client"] = sum(result.cpu_seconds for result in results)
         summary = _summarize(results, phase, {name: 1000 * seconds for name, seconds in used.items()})
         summary["other_cores"] = max(0.0, machine_busy - sum(used.values())) / phase.seconds
@@ -573,9 +601,11 @@ def run(
             }
             server = Server(instance, env, workers)
             server.wait_until_ready()
-            processes = {"server": server.worker_pids()}
+            processes = {"server": server.worker_pids}
+            if installation.database_url.startswith("postgresql"):
+                processes["postgresql"] = _postgresql_pids
             if embedded is not None:
-                processes["redis"] = [embedded.pid]
+                processes["redis"] = lambda: [embedded.pid]
             load = LoadGenerator(clients, server.port, APP_SECRET)
             figures = _measure_all(_Measurer(load, processes), installation, seconds, clients, rate, warmup, rounds)
             accepted = sum(phase["webhook"]["accepted"] for phase in figures.values())
@@ -612,8 +642,12 @@ def run(
             }
             for name in ("trivial", "webhook")
         },
+        "commit": {"requests_per_second": closed["commit"]["requests_per_second"]},
         "ratio": ratio,
         "ratios": closed["ratios"],
+        "floor_ratio": closed["floor_ratio"],
+        "floor_ratios": closed["floor_ratios"],
+        "of_floor": closed["of_floor"],
         "closed": closed,
         "targets": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS},
         "ratio_met": ratio >= TARGET_RATIO,
@@ -635,10 +669,14 @@ def _measure_all(
     warmup: float,
     rounds: int,
 ) -> dict:
-    """Warm-up, then ``rounds`` closed-loop rounds of both endpoints side by side (the order
-    alternating, so that neither always runs on a machine just warmed by the other), then the
-    steady phases."""
-    paths = {"trivial": TRIVIAL_PATH, "webhook": f"/webhooks/front/{installation.webhook_token}"}
+    """Warm-up, then ``rounds`` closed-loop rounds of the three endpoints side by side (the
+    order reversing each round, so that none always runs on a machine just warmed by another),
+    then the steady phases of the trivial endpoint and the webhook."""
+    paths = {
+        "trivial": TRIVIAL_PATH,
+        "webhook": f"/webhooks/front/{installation.webhook_token}",
+        "commit": COMMIT_PATH,
+    }
 
     def phase(name: str, path: str, duration: float, per_second: float, steady: bool = False) -> Phase:
         # Requests for per_second over the phase, and some over; a client that runs out says so.
@@ -650,24 +688,34 @@ def _measure_all(
         figures["warmup"][name] = measure(phase(f"warmup_{name}", path, warmup, CLOSED_LOOP_CEILING))
     for number in range(1, rounds + 1):
         this_round = figures[f"round {number}"] = {}
-        for name in ("trivial", "webhook") if number % 2 else ("webhook", "trivial"):
-            # The webhook is not faster than the trivial endpoint: as fast again is plenty.
+        for name in list(paths) if number % 2 else reversed(paths):
+            # Neither is faster than the trivial endpoint: as fast again is plenty.
             ceiling = 2 * this_round["trivial"]["requests_per_second"] if "trivial" in this_round else None
             this_round[name] = measure(phase(f"r{number}_{name}", paths[name], seconds, ceiling or CLOSED_LOOP_CEILING))
     figures["steady"] = {}
-    for name, path in paths.items():
-        figures["steady"][name] = measure(phase(f"steady_{name}", path, seconds, rate, steady=True))
+    for name in ("trivial", "webhook"):
+        figures["steady"][name] = measure(phase(f"steady_{name}", paths[name], seconds, rate, steady=True))
     return figures
 
 
 def _closed_loop(figures: dict) -> dict:
     """The rounds' figures together: each endpoint's median requests/s and its CPU per request
-    over all rounds, and the median of the rounds' ratios (each round measures both endpoints
-    within seconds of each other, so its ratio is the least disturbed by the machine's drift)."""
+    over all rounds, and the median of the rounds' ratios to the trivial endpoint (each round
+    measures the endpoints within seconds of each other, so its ratio is the least disturbed by
+    the machine's drift); ``of_floor``, the median of the webhook's ratio to the commit floor."""
     rounds = [endpoints for kind, endpoints in figures.items() if kind.startswith("round ")]
-    ratios = [r["webhook"]["requests_per_second"] / r["trivial"]["requests_per_second"] for r in rounds]
-    closed = {"ratios": ratios, "ratio": statistics.median(ratios)}
-    for name in ("trivial", "webhook"):
+
+    def ratios(name: str, to: str = "trivial") -> list[float]:
+        return [r[name]["requests_per_second"] / r[to]["requests_per_second"] for r in rounds]
+
+    closed = {
+        "ratios": ratios("webhook"),
+        "ratio": statistics.median(ratios("webhook")),
+        "floor_ratios": ratios("commit"),
+        "floor_ratio": statistics.median(ratios("commit")),
+        "of_floor": statistics.median(ratios("webhook", to="commit")),
+    }
+    for name in ("trivial", "webhook", "commit"):
         phases = [r[name] for r in rounds]
         answered = sum(phase["requests"] for phase in phases)
         cpu = {
@@ -722,27 +770,28 @@ def print_report(result: dict) -> None:
         f"{'webhook':<9} {webhook['requests_per_second']:>7.0f} {result['ratio']:>6.2f} {webhook['p50_ms']:>7.1f} "
         f"{webhook['p99_ms']:>7.1f}  {target:<29} {verdict}"
     )
+    print(f"{'commit':<9} {result['commit']['requests_per_second']:>7.0f} {result['floor_ratio']:>6.2f}")
     rounds = ", ".join(f"{ratio:.2f}" for ratio in result["ratios"])
+    floor_rounds = ", ".join(f"{ratio:.2f}" for ratio in result["floor_ratios"])
     print(
-        f"req/s and ratio: closed loop, the median of {len(result['ratios'])} rounds (ratios {rounds}); "
-        f"p50/p99: a steady {result['rate']:g} requests/s, timed from each scheduled send"
+        f"req/s and ratio: closed loop, the median of {len(result['ratios'])} rounds (webhook {rounds}; "
+        f"commit {floor_rounds}); p50/p99: a steady {result['rate']:g} requests/s, timed from each scheduled send"
+    )
+    print(
+        f"commit: the trivial endpoint plus one INSERT and COMMIT through the driver alone, the most a webhook "
+        f"that commits first can serve here; the webhook serves {result['of_floor']:.2f} of it"
     )
     closed, steady = result["closed"], result["phases"]["steady"]
-    for name in ("trivial", "webhook"):
+    for name in ("trivial", "webhook", "commit"):
         cpu = ", ".join(f"{part} {ms:.2f}" for part, ms in closed[name]["cpu_ms_per_request"].items())
-        print(
-            f"  {name}: CPU ms per request at full load: {cpu}; slowest at {result['rate']:g}/s: "
-            f"{steady[name]['max_ms']:.1f} ms"
-        )
+        slowest = f"; slowest at {result['rate']:g}/s: {steady[name]['max_ms']:.1f} ms" if name in steady else ""
+        print(f"  {name}: CPU ms per request at full load: {cpu}{slowest}")
     measured = [
         phase for kind, endpoints in result["phases"].items() if kind != "warmup" for phase in endpoints.values()
     ]
     busiest = max(phase["other_cores"] for phase in measured)
     if busiest > BUSY_NEIGHBOURS_CORES:
-        print(
-            f"  note: other processes (a local PostgreSQL among them) used up to {busiest:.2f} cores "
-            "during the run; the machine was not idle"
-        )
+        print(f"  note: other processes used up to {busiest:.2f} cores during the run; the machine was not idle")
     print(
         f"journal rows {result['journal_rows']}, their jobs in Redis {result['queued_jobs']}, "
         f"accepted webhooks {result['accepted']}"
@@ -763,7 +812,7 @@ def main() -> None:
         help="gunicorn workers (default: WEB_CONCURRENCY, as switchboard serve)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=3, help="closed-loop rounds of both endpoints; the median counts (default 3)"
+        "--rounds", type=int, default=3, help="closed-loop rounds of the endpoints; the median counts (default 3)"
     )
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of load on each endpoint before measuring")
     parser.add_argument(
