@@ -5,7 +5,7 @@ from sqlalchemy import select
 from tests.front.conftest import AI
 from webapp.db import db
 from webapp.knowledge import sync
-from webapp.models import EventKind, SessionStatus, SupportSession
+from webapp.models import EventKind, KnowledgeSource, SessionStatus, SupportSession
 
 
 def _session():
@@ -61,3 +61,41 @@ def test_no_matching_article_means_a_handoff_for_missing_knowledge(source, help_
     assert session.status == SessionStatus.HANDED_OFF
     handoff = next(e for e in session.events if e.kind == EventKind.HANDOFF)
     assert handoff.payload["reason"] == "missing knowledge"
+
+
+def test_the_same_help_center_synced_by_two_sources_is_answered_as_from_one(
+    source, help_centers, deliver, process, organization
+):
+    """Two sources of one Help Center hold every article twice: the twin is the same answer,
+    not a second article the agent must choose between, so the agent is exactly as sure as
+    with one source (the twin once cost the margin over the next article, and the sandbox's
+    return question was handed off as unsure)."""
+
+    def ask(conversation_id: str) -> tuple[dict, dict]:
+        help_centers.add_conversation(conversation_id, assignee=AI)
+        deliver(help_centers.event(help_centers.add_message(conversation_id, "How long does shipping take?")))
+        process()
+        db.session.expire_all()
+        session = db.session.scalars(select(SupportSession).order_by(SupportSession.id.desc())).first()
+        tool, reasoning = (event.payload for event in session.events[1:3])
+        return tool, reasoning
+
+    sync.run(source.id)
+    _, alone = ask("cnv_1")
+    twin = KnowledgeSource(
+        organization_id=organization.id,
+        kind=source.kind,
+        name="The same Help Center again",
+        credentials=dict(source.credentials),
+        schedule=source.schedule,
+        settings=dict(source.settings),
+    )
+    db.session.add(twin)
+    db.session.commit()
+    sync.run(twin.id)
+    tool, twice = ask("cnv_2")
+
+    assert [found["title"] for found in tool["output"]].count("Shipping times") == 1
+    assert twice["decision"] == alone["decision"] == "reply"
+    assert twice["text"] == alone["text"] and "margin over the next article 0.00" not in twice["text"]
+    assert "2 business days" in help_centers.replies("cnv_2")[0]["text"]

@@ -268,3 +268,12 @@ def test_the_knowledge_languages_are_read_once_and_follow_new_articles(library):
     assert retrieval.languages(organization.id) == {"en"}
     add("Délais de livraison", "Les commandes sont expédiées sous deux jours.", locale="fr-FR")
     assert retrieval.languages(organization.id) == {"en", "fr"}
+
+
+def test_the_same_article_twice_is_one_candidate_and_the_next_one_fills_its_place(library):
+    organization, add = library
+    before = _titles(organization.id, "How long does delivery take?", limit=3)
+    add("Shipping and delivery times", SHIPPING)  # a copy added by hand
+    after = _titles(organization.id, "How long does delivery take?", limit=3)
+    assert after.count("Shipping and delivery times") == 1
+    assert after == before and len(after) == 3

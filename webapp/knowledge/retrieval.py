@@ -311,8 +311,8 @@ def retrieve(
     include_internal: bool = True,
     version: tuple | None = None,
 ) -> list[Candidate]:
-    """The articles that best answer the question, best first, with the passage to quote.
-    Hidden articles never, internal ones only when asked for and their source allows it
+    """The articles that best answer the question, best first, each answer once, with the
+    passage to quote. Hidden articles never, internal ones only when asked for and their source allows it
     (exactly the rules of :func:`webapp.knowledge.search.search`). ``version``: the knowledge
     version when the caller has read it already."""
     if not question.strip():
@@ -355,30 +355,42 @@ def retrieve(
         if article_id in visible
     }
     group_of = _groups(index, list(fused))
-    chosen = sorted(fused, key=lambda a: (-fused[a], -_best_of(best, group_of.get(a)), a))[:limit]
-    texts = _passage_texts(index, [group_of[a] for a in chosen if a in group_of])
-    candidates = []
-    for article_id in chosen:
-        _source_id, title, url, article_locale, visibility = visible[article_id]
-        passage, similarity, example_similarity = _best_passage(
-            index, sims, group_of.get(article_id), texts, words, article_locale
-        )
-        if passage is None:  # not embedded yet: the full-text snippet
-            passage = next((hit.passage for hit in hits if hit.article_id == article_id), title)
-        candidates.append(
-            Candidate(
-                article_id=article_id,
-                title=title,
-                url=url,
-                locale=article_locale,
-                visibility=str(visibility),
-                passage=passage,
-                fts_rank=fts_rank.get(article_id),
-                similarity=similarity,
-                example_similarity=example_similarity,
-                fused=fused[article_id],
+    ranked = sorted(fused, key=lambda a: (-fused[a], -_best_of(best, group_of.get(a)), a))
+    candidates: list[Candidate] = []
+    quoted: set[tuple] = set()
+    taken = 0
+    # The same article twice (one Help Center synced by two sources, or a copy added by hand)
+    # is one answer, not two for the agent to choose between: the first one stands, and the
+    # next articles in line fill its place (read only when a twin was left out).
+    while len(candidates) < limit and taken < len(ranked):
+        batch = ranked[taken : taken + limit - len(candidates)]
+        taken += len(batch)
+        texts = _passage_texts(index, [group_of[a] for a in batch if a in group_of])
+        for article_id in batch:
+            _source_id, title, url, article_locale, visibility = visible[article_id]
+            passage, similarity, example_similarity = _best_passage(
+                index, sims, group_of.get(article_id), texts, words, article_locale
             )
-        )
+            if passage is None:  # not embedded yet: the full-text snippet
+                passage = next((hit.passage for hit in hits if hit.article_id == article_id), title)
+            twin = (title.strip().casefold(), article_locale, passage.strip())
+            if twin in quoted:
+                continue
+            quoted.add(twin)
+            candidates.append(
+                Candidate(
+                    article_id=article_id,
+                    title=title,
+                    url=url,
+                    locale=article_locale,
+                    visibility=str(visibility),
+                    passage=passage,
+                    fts_rank=fts_rank.get(article_id),
+                    similarity=similarity,
+                    example_similarity=example_similarity,
+                    fused=fused[article_id],
+                )
+            )
     return candidates
 
 
