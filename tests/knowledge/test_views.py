@@ -1,5 +1,7 @@
 """Data Sources and the Knowledge list, as an admin uses them."""
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -141,6 +143,32 @@ def test_editing_to_deselect_a_help_center_removes_its_articles(admin, source, h
     assert response.status_code == 302
     assert "Removed 1 articles" in admin.get("/data-sources").get_data(as_text=True)
     assert db.session.scalar(select(func.count()).where(KnowledgeArticle.knowledge_base_id == "knb_int")) == 0
+
+
+def test_a_help_center_another_source_syncs_is_refused_by_name_and_nothing_is_saved(admin, source, help_centers):
+    """A second source of the same Help Center would hold and sync every article twice."""
+    fields = {"api_token": help_centers.token, "start_date": "2000-01-01", "schedule": "manual"}
+    response = _post(admin, "/data-sources/front", name="Again", knowledge_bases=["knb_pub"], **fields)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Acme Help Center is synced by “Front Help Center” already: edit that source" in page
+    assert _count(KnowledgeSource) == 1
+
+    other = _post(admin, "/data-sources/front", name="Playbook", knowledge_bases=["knb_int"], **fields)
+    assert other.status_code == 400  # the first source syncs the internal one too
+    source.options = replace(source.options, selected=("knb_pub",))
+    db.session.commit()
+    added = _post(admin, "/data-sources/front", name="Playbook", knowledge_bases=["knb_int"], **fields)
+    assert added.status_code == 302
+    playbook = db.session.scalar(select(KnowledgeSource).where(KnowledgeSource.name == "Playbook"))
+
+    edit = f"/data-sources/{playbook.id}/edit"
+    response = _post(admin, edit, page=edit, name="Playbook", knowledge_bases=["knb_int", "knb_pub"], **fields)
+    assert response.status_code == 400 and "Acme Help Center is synced by" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(KnowledgeSource, playbook.id).selected_ids == ["knb_int"]
+    # Saving a source with its own Help Centers is not a clash with itself.
+    assert _post(admin, edit, page=edit, name="Playbook v2", knowledge_bases=["knb_int"], **fields).status_code == 302
 
 
 def test_sync_now_status_and_delete(admin, source, help_centers):

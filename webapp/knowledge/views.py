@@ -118,6 +118,9 @@ def add_front_source():
     form.knowledge_bases.choices = _center_choices(centers)
     if not form.validate_on_submit():
         return _render_sources(form, centers, 400)
+    if taken := _synced_elsewhere(form.knowledge_bases.data, centers):
+        form.knowledge_bases.errors.extend(taken)
+        return _render_sources(form, centers, 400)
     try:
         settings = SourceSettings(
             knowledge_bases=centers,
@@ -205,6 +208,25 @@ def _unreadable(selected: list[str], choices: list[dict], readable: list[dict]) 
     return [names.get(kb_id, kb_id) for kb_id in selected if kb_id not in ids]
 
 
+def _synced_elsewhere(selected: list[str], centers: list[dict], but: KnowledgeSource | None = None) -> list[str]:
+    """Why each of these Help Centers cannot be chosen: another source of the organization
+    syncs it already (a second would hold every article twice and sync it twice)."""
+    names = {center["id"]: center.get("name") or center["id"] for center in centers}
+    others = db.session.scalars(
+        select(KnowledgeSource).where(
+            KnowledgeSource.organization_id == current_user.organization_id,
+            KnowledgeSource.kind == SourceKind.FRONT,
+        )
+    ).all()
+    return [
+        f"{names.get(kb_id, kb_id)} is synced by “{other.name}” already: edit that source, or deselect it here."
+        for other in others
+        if but is None or other.id != but.id
+        for kb_id in selected
+        if kb_id in other.selected_ids
+    ]
+
+
 @admin_required
 def _save_source(source: KnowledgeSource):
     form = EditSourceForm()
@@ -223,6 +245,9 @@ def _save_source(source: KnowledgeSource):
         form.api_token.errors.append(
             f"This key cannot read {', '.join(lost)}: enter a key that can, or deselect {them}."
         )
+    if valid and (taken := _synced_elsewhere(form.knowledge_bases.data, centers, but=source)):
+        form.knowledge_bases.errors.extend(taken)
+        valid = False
     if not valid or form.api_token.errors:
         return _render_edit(source, form, 400, centers)
     try:
