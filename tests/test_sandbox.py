@@ -264,6 +264,8 @@ def test_without_a_terminal_or_webhook_url_it_serves_the_fake_only(runner, start
     assert result.exit_code == 0, result.output
     assert "chatting needs --webhook-url" in result.output and "serving the fake Front only" in result.output
     assert served == [True] and started[0].conversations == {}
+    # Its fakes remember nothing across runs: the step that says to run it again says so.
+    assert "again with --webhook-url <that URL> (the fakes start afresh then, so do steps 4 and 5" in result.output
 
 
 def test_piped_lines_are_chatted(runner, started, integration, live_server):

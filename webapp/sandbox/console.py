@@ -366,9 +366,11 @@ def knobs(fake: FakeFront, articles: int) -> str:
 def last_step(webhook_url: str | None, interactive: bool) -> str:
     if webhook_url:
         return f"Chatting with Switchboard at {webhook_url}."
+    # The fakes keep what they were told in memory only: a new run is a new Salesforce org.
+    afresh = "the fakes start afresh then, so do steps 4 and 5 while that run is up"
     if interactive:
-        return "Run this command again with --webhook-url <that URL>, or paste the URL below."
-    return "Run this command again with --webhook-url <that URL>."
+        return f"Paste that URL below, or run this command again with --webhook-url <that URL> ({afresh})."
+    return f"Run this command again with --webhook-url <that URL> ({afresh})."
 
 
 def salesforce_steps(salesforce: FakeSalesforce, callouts_given: bool) -> str:
