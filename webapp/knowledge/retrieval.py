@@ -312,9 +312,9 @@ def retrieve(
     version: tuple | None = None,
 ) -> list[Candidate]:
     """The articles that best answer the question, best first, each answer once, with the
-    passage to quote. Hidden articles never, internal ones only when asked for and their source allows it
-    (exactly the rules of :func:`webapp.knowledge.search.search`). ``version``: the knowledge
-    version when the caller has read it already."""
+    passage to quote. Hidden articles never, internal ones only when asked for and their
+    source allows it (exactly the rules of :func:`webapp.knowledge.search.search`).
+    ``version``: the knowledge version when the caller has read it already."""
     if not question.strip():
         return []
     unreadable = spelling.unreadable(question)
